@@ -1,0 +1,1 @@
+"""Where CreatorFlow keeps its files, and the settings it reads."""

@@ -1,0 +1,1 @@
+"""Pure business rules: no IO, no clock, no frameworks. Time comes in as ``now``."""

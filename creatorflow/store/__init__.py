@@ -1,0 +1,1 @@
+"""The local store: SQLAlchemy over SQLite (or PostgreSQL), its tables and migrations."""
