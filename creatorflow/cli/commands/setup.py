@@ -1,0 +1,65 @@
+"""``creatorflow init`` and ``creatorflow doctor``: set up an installation and check it."""
+
+from __future__ import annotations
+
+import typer
+
+from creatorflow.cli import state
+from creatorflow.cli.output import JsonOption, print_json
+
+_MARK = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"}
+
+
+def init(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Create config.toml and the database (safe to run again), and print where they live."""
+    from creatorflow.cli.output import stdout_console
+    from creatorflow.services.setup import initialize
+
+    report = initialize(state.services(ctx))
+    if as_json:
+        print_json(report)
+        return
+    schema = report.schema
+    console = stdout_console()
+    verb = "created" if report.config_created else "kept"
+    console.print(f"Config    {report.config_file} ({verb})")
+    console.print(f"Database  {report.database}")
+    if schema.changed:
+        console.print(f"Schema    {schema.from_revision or 'empty'} → {schema.to_revision}")
+    else:
+        console.print(f"Schema    {schema.to_revision} (up to date)")
+    if schema.backup:
+        console.print(f"Backup    {schema.backup}")
+    console.print(f"Data      {report.data_dir}")
+    console.print(f"Logs      {report.log_dir}")
+    console.print("\nNext: [bold]creatorflow doctor[/] checks the set-up.")
+
+
+def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Check config, schema, secret backend, daemon and printer: one line each.
+
+    Exits 1 when a check fails (warnings alone exit 0).
+    """
+    from creatorflow.cli.output import stdout_console
+    from creatorflow.errors import ExitCode
+    from creatorflow.services.doctor import run_checks
+
+    checks = run_checks(state.services(ctx))
+    if as_json:
+        print_json(checks)
+    else:
+        console = stdout_console()
+        for check in checks:
+            console.print(f"{_MARK[check.status]:>16}  [bold]{check.name:<8}[/] {check.summary}")
+            if check.hint and check.status != "ok":
+                console.print(f"{'':>6}{'':<9} [dim]→ {check.hint}[/]")
+    if any(check.status == "fail" for check in checks):
+        raise typer.Exit(ExitCode.FAILURE)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the set-up commands to the root application."""
+    app.command("init")(init)
+    app.command("doctor")(doctor)
+
+

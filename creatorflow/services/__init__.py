@@ -1,0 +1,1 @@
+"""Use cases: the only API the command line, the dashboard and the daemon call."""

@@ -1,0 +1,64 @@
+"""Use cases for the database schema: where it stands and bringing it up to date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from creatorflow.services.configuration import redact
+from creatorflow.services.context import Services
+
+
+@dataclass(frozen=True)
+class DatabaseState:
+    """Where the schema stands against this version of CreatorFlow."""
+
+    url: str
+    current: str | None
+    head: str
+    state: str  # missing | behind | current | ahead
+
+
+@dataclass(frozen=True)
+class DatabaseUpgrade:
+    """What ``upgrade_database`` did."""
+
+    from_revision: str | None
+    to_revision: str
+    changed: bool
+    backup: Path | None
+
+
+def database_state(services: Services) -> DatabaseState:
+    """Read the schema revision without changing anything.
+
+    Raises:
+        StoreError: the database cannot be opened.
+    """
+    from creatorflow.store.schema import schema_status
+
+    status = schema_status(services.raw_store.engine)
+    return DatabaseState(
+        url=str(redact(services.database_url)),
+        current=status.current,
+        head=status.head,
+        state=status.state,
+    )
+
+
+def upgrade_database(services: Services) -> DatabaseUpgrade:
+    """Migrate the schema to this version, backing up a SQLite database first.
+
+    Raises:
+        SchemaMismatchError: the database is newer than this version of CreatorFlow.
+        StoreError: the database cannot be opened or migrated.
+    """
+    from creatorflow.store.schema import upgrade
+
+    result = upgrade(services.raw_store.engine, backup_dir=services.paths.backups_dir)
+    return DatabaseUpgrade(
+        from_revision=result.from_revision,
+        to_revision=result.to_revision,
+        changed=result.from_revision != result.to_revision,
+        backup=result.backup,
+    )
