@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from creatorflow.services.context import Services
@@ -20,13 +21,27 @@ def secret_backends(services: Services) -> list[BackendInfo]:
     return services.secrets.backends()
 
 
-def store_secret(services: Services, name: str, value: str) -> str:
-    """Store a secret in the first writable backend and return that backend's name.
+@dataclass(frozen=True)
+class StoredSecret:
+    """Where ``store_secret`` wrote, and which backend answers for the name now."""
+
+    backend: str
+    answered_by: str | None
+
+    @property
+    def shadowed(self) -> bool:
+        """Whether an earlier backend (env, systemd) still wins over the stored value."""
+        return self.answered_by != self.backend
+
+
+def store_secret(services: Services, name: str, value: str) -> StoredSecret:
+    """Store a secret in the first writable backend.
 
     Raises:
         SecretError: a malformed name, an empty value, or no writable backend (with options).
     """
-    return services.secrets.set(name, value)
+    backend = services.secrets.set(name, value)
+    return StoredSecret(backend, services.secrets.source(name))
 
 
 def delete_secret(services: Services, name: str) -> DeleteResult:

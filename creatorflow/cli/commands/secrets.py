@@ -42,8 +42,11 @@ def set_(
             hint=f"Pipe it in: `... | creatorflow secrets set {name} --stdin`, or set the "
             f"environment variable CREATORFLOW_SECRET_{name.upper()}.",
         )
-    backend = store_secret(state.services(ctx), name, value)
-    stderr_console().print(f"Stored [bold]{name}[/] in {backend}.")
+    stored = store_secret(state.services(ctx), name, value)
+    console = stderr_console()
+    console.print(f"Stored [bold]{name}[/] in {stored.backend}.")
+    if stored.shadowed:
+        console.print(f"[yellow]Note:[/] {stored.answered_by} still answers for {name} first.")
 
 
 @app.command("delete")
