@@ -7,6 +7,9 @@ as a panel on stderr, the TUI as a notification, the daemon as a log line and a 
 
 from __future__ import annotations
 
+import errno
+from pathlib import Path
+
 
 class ExitCode:
     """Process exit codes shared by every command (DESIGN §11)."""
@@ -119,3 +122,17 @@ class BlockedError(CreatorflowError):
 
     title = "Blocked"
     exit_code = ExitCode.BLOCKED
+
+
+def hint_for_os_error(exc: OSError, path: Path) -> str:
+    """What a person can do about a failed write of ``path`` (full disk, read-only, …)."""
+    if exc.errno == errno.ENOSPC:
+        return "The disk is full: free some space and try again."
+    if exc.errno == errno.EROFS:
+        return f"{path.parent} is on a read-only file system: point CREATORFLOW_HOME elsewhere."
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        folder = next((p for p in path.parents if p.exists()), path.parent)
+        return f"You may not write to {folder}: fix its permissions or set CREATORFLOW_HOME."
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return f"A file is in the way of the folder {path.parent}: move it or set CREATORFLOW_HOME."
+    return "Check that the folder exists and is writable, or set CREATORFLOW_HOME."

@@ -64,4 +64,3 @@ class BoundaryGroup(TyperGroup):
                 "Run the command again with --debug to see the traceback, and report it.",
             )
             raise typer.Exit(ExitCode.FAILURE) from None
-

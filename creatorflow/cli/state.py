@@ -23,7 +23,7 @@ def services(ctx: typer.Context) -> Services:
         built = build_services()
         root.obj["services"] = built
         root.call_on_close(built.close)
-    return built  # type: ignore[no-any-return]
+    return built
 
 
 def stdin_is_terminal() -> bool:

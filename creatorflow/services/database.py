@@ -60,5 +60,5 @@ def upgrade_database(services: Services) -> DatabaseUpgrade:
         from_revision=result.from_revision,
         to_revision=result.to_revision,
         changed=result.from_revision != result.to_revision,
-        backup=result.backup,
+        backup=result.backup_path,
     )

@@ -105,9 +105,7 @@ def check_daemon(services: Services, now: datetime) -> Check:
 
     beat = latest_heartbeat(services.store)
     if beat is None:
-        return Check(
-            "daemon", "warn", "not running (no heartbeat yet)", "Start it: creatorflow daemon run"
-        )
+        return Check("daemon", "warn", "not running (no heartbeat recorded on this database)")
     age = now - beat.beat_at
     where = f"{beat.station} pid {beat.pid}"
     if age > HEARTBEAT_STALE:
@@ -144,9 +142,7 @@ def _check_folder(folder: Path) -> Check:
 def _check_cups(queue: str) -> Check:
     lpstat = shutil.which("lpstat")
     if lpstat is None:
-        return Check(
-            "printer", "fail", "CUPS is not installed (no lpstat)", "Install cups-client."
-        )
+        return Check("printer", "fail", "CUPS is not installed (no lpstat)", "Install cups-client.")
     args = [lpstat, "-p", queue] if queue else [lpstat, "-d"]
     done = subprocess.run(args, capture_output=True, text=True, timeout=10, check=False)
     out = (done.stdout or done.stderr).strip().splitlines()

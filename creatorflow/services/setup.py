@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import errno
 from dataclasses import dataclass
 from pathlib import Path
 
 from creatorflow.config.settings import load_settings
-from creatorflow.errors import CreatorflowError
+from creatorflow.errors import CreatorflowError, hint_for_os_error
 from creatorflow.services.configuration import redact
 from creatorflow.services.context import Services
 from creatorflow.services.database import DatabaseUpgrade, upgrade_database
@@ -34,16 +33,7 @@ class SetupError(CreatorflowError):
 def disk_error(path: Path, exc: OSError) -> SetupError:
     """Explain a failed write in words a person can act on."""
     reason = exc.strerror or str(exc)
-    if exc.errno == errno.ENOSPC:
-        hint = "The disk is full: free some space and run the command again."
-    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        hint = (
-            "That location is read-only for you. Fix its permissions, or point "
-            "CREATORFLOW_HOME at a folder you can write."
-        )
-    else:
-        hint = "Check the path, its permissions and the free disk space."
-    return SetupError(f"Cannot write {path}: {reason}.", hint=hint)
+    return SetupError(f"Cannot write {path}: {reason}.", hint=hint_for_os_error(exc, path))
 
 
 def initialize(services: Services) -> InitReport:

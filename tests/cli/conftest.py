@@ -25,7 +25,7 @@ def cli() -> Invoke:
     return invoke
 
 
-def parse_json(result: Result) -> Any:
-    """Decode a command's stdout, failing with its stderr when it is not JSON."""
-    assert result.exit_code == 0, result.stderr
+def parse_json(result: Result, *, exit_code: int = 0) -> Any:
+    """Decode a command's stdout after checking its exit code (stderr shows on failure)."""
+    assert result.exit_code == exit_code, result.stderr
     return json.loads(result.stdout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -24,7 +25,7 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 def test_every_stage_has_a_rule() -> None:
     assert set(ALLOWED) == set(Stage)
-    assert TERMINAL == {Stage.DELIVERED, Stage.CANCELLED, Stage.VOIDED}
+    assert {Stage.DELIVERED, Stage.CANCELLED, Stage.VOIDED} == TERMINAL
 
 
 def test_happy_path_is_allowed() -> None:
@@ -37,7 +38,7 @@ def test_happy_path_is_allowed() -> None:
         Stage.IN_TRANSIT,
         Stage.DELIVERED,
     ]
-    for current, target in zip(path, path[1:], strict=False):
+    for current, target in pairwise(path):
         change = plan_transition(current, target, actor=Actor.DAEMON, now=NOW)
         assert (change.from_stage, change.to_stage, change.at) == (current, target, NOW)
 

@@ -62,9 +62,7 @@ def delete(ctx: typer.Context, name: NameArg) -> None:
     else:
         console.print(f"[bold]{name}[/] was not stored in any writable backend.")
     if result.still_in:
-        console.print(
-            f"[yellow]Still set in {', '.join(result.still_in)}[/]: remove it there too."
-        )
+        console.print(f"[yellow]Still set in {', '.join(result.still_in)}[/]: remove it there too.")
 
 
 @app.command("list")

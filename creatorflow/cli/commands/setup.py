@@ -48,11 +48,14 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(checks)
     else:
-        console = stdout_console()
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 2))
         for check in checks:
-            console.print(f"{_MARK[check.status]:>16}  [bold]{check.name:<8}[/] {check.summary}")
+            grid.add_row(_MARK[check.status], f"[bold]{check.name}[/]", check.summary)
             if check.hint and check.status != "ok":
-                console.print(f"{'':>6}{'':<9} [dim]→ {check.hint}[/]")
+                grid.add_row("", "", f"[dim]→ {check.hint}[/]")
+        stdout_console().print(grid)
     if any(check.status == "fail" for check in checks):
         raise typer.Exit(ExitCode.FAILURE)
 
@@ -61,5 +64,3 @@ def register(app: typer.Typer) -> None:
     """Add the set-up commands to the root application."""
     app.command("init")(init)
     app.command("doctor")(doctor)
-
-

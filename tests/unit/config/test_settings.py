@@ -115,7 +115,7 @@ def test_template_parses_and_sets_nothing(tmp_path: Path) -> None:
 
 
 def test_set_value_keeps_comments_and_types(tmp_path: Path) -> None:
-    path = write(tmp_path / "c.toml", "# my note\n[printer]\n# keep me\nkind = \"cups\"\n")
+    path = write(tmp_path / "c.toml", '# my note\n[printer]\n# keep me\nkind = "cups"\n')
     set_value(path, "printer.port", "9200")
     set_value(path, "labels.format", "zpl")
     text = path.read_text(encoding="utf-8")

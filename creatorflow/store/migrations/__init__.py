@@ -1,0 +1,1 @@
+"""Alembic migrations of the local store; run them through ``creatorflow.store.schema.upgrade``."""
