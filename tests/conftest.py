@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import postgres_url
+
+__all__ = ["postgres_url"]  # the fixture, for every test folder
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -14,6 +14,7 @@ import pytest
 
 from creatorflow.errors import ConfigError
 from tests.cli.conftest import Invoke, parse_json
+from tests.postgres import postgres_schema
 
 
 def checks_by_name(cli: Invoke) -> dict[str, dict[str, str]]:
@@ -209,3 +210,19 @@ def test_unexpected_errors_become_a_panel(cli: Invoke, monkeypatch: pytest.Monke
     assert "RuntimeError: boom" in result.stderr
     assert "--debug" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.postgres
+def test_init_and_doctor_on_postgresql(
+    cli: Invoke, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    with postgres_schema(postgres_url) as url:
+        monkeypatch.setenv("CREATORFLOW_DATABASE_URL", url)
+        report = parse_json(cli("init", "--json"))
+        assert report["database"].startswith("postgresql")
+        assert report["schema"]["to_revision"] == "0001"
+        assert report["schema"]["backup"] is None  # backups are the server's job
+        checks = checks_by_name(cli)
+        assert checks["schema"]["status"] == "ok"
+        assert checks["daemon"]["status"] == "warn"
+        assert parse_json(cli("db", "current", "--json"))["state"] == "current"

@@ -6,17 +6,13 @@ to run the tests marked ``postgres``; each such test gets a schema of its own, d
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from creatorflow.domain.stages import Stage
@@ -24,34 +20,9 @@ from creatorflow.store.engine import make_engine, sqlite_url
 from creatorflow.store.schema import upgrade
 from creatorflow.store.session import Store
 from creatorflow.store.tables import Order, Shop
+from tests.postgres import postgres_schema
 
-POSTGRES_ENV = "CREATORFLOW_TEST_POSTGRES_URL"
 T0 = datetime(2026, 11, 2, 15, 30, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """The PostgreSQL server to test against, or skip."""
-    url = os.environ.get(POSTGRES_ENV, "").strip()
-    if not url:
-        pytest.skip(f"set {POSTGRES_ENV} to run the PostgreSQL tests")
-    return url
-
-
-@contextmanager
-def postgres_schema(base_url: str) -> Iterator[str]:
-    """A fresh, uniquely named schema; yields a URL whose search_path points at it."""
-    name = f"cf_test_{secrets.token_hex(6)}"
-    admin = make_engine(base_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={name}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
