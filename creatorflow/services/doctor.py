@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from creatorflow.errors import CreatorflowError
+from creatorflow.errors import CreatorflowError, SchemaMismatchError
 from creatorflow.services.context import Services
 
 #: A daemon whose last heartbeat is older than this is reported as stopped.
@@ -103,7 +103,10 @@ def check_daemon(services: Services, now: datetime) -> Check:
     """The daemon has beaten its heart recently."""
     from creatorflow.store.heartbeats import latest_heartbeat
 
-    beat = latest_heartbeat(services.store)
+    try:
+        beat = latest_heartbeat(services.store)
+    except SchemaMismatchError:
+        return Check("daemon", "warn", "unknown until the database schema is current")
     if beat is None:
         return Check("daemon", "warn", "not running (no heartbeat recorded on this database)")
     age = now - beat.beat_at
