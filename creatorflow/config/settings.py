@@ -96,6 +96,14 @@ def _suggest(name: str) -> str:
     return "Run `creatorflow config show` to see every setting."
 
 
+def invalid_value(key: Key, where: str, exc: ValueError) -> ConfigError:
+    """The error for a bad value of ``key`` found at ``where`` (a file line, a variable…)."""
+    return ConfigError(
+        f"{where}: '{key.name}' is wrong: {exc}.",
+        hint=f"{key.description} Use {key.type_text()}.",
+    )
+
+
 def load_settings(config_file: Path, environ: Mapping[str, str] | None = None) -> Settings:
     """Merge the defaults, ``config_file`` (if it exists) and the environment.
 
@@ -114,10 +122,7 @@ def load_settings(config_file: Path, environ: Mapping[str, str] | None = None) -
         try:
             parsed = key.parse(raw)
         except ValueError as exc:
-            raise ConfigError(
-                f"Environment variable {key.env} is not valid for '{key.name}': {exc}.",
-                hint=f"Set it to {key.type_text()}, or unset it.",
-            ) from None
+            raise invalid_value(key, f"environment variable {key.env}", exc) from None
         values[key.name] = Setting(key, parsed, "env", key.env)
     return Settings(values, config_file)
 
@@ -161,10 +166,7 @@ def _flatten(path: Path, text: str, data: Mapping[str, object]) -> Iterator[tupl
             try:
                 checked = key.check(value)
             except ValueError as exc:
-                raise ConfigError(
-                    f"{path}:{line}: '{name}' is wrong: {exc}.",
-                    hint=f"{key.description} Use {key.type_text()}.",
-                ) from None
+                raise invalid_value(key, f"{path}:{line}", exc) from None
             yield key, checked, line
 
 

@@ -11,7 +11,13 @@ import tempfile
 from pathlib import Path
 
 from creatorflow.config.keys import KEYS, SECTIONS, Value
-from creatorflow.config.settings import Setting, load_settings, locate, lookup_key
+from creatorflow.config.settings import (
+    Setting,
+    invalid_value,
+    load_settings,
+    locate,
+    lookup_key,
+)
 from creatorflow.errors import ConfigError
 
 _HEADER = """\
@@ -73,10 +79,7 @@ def set_value(config_file: Path, name: str, raw: str) -> Setting:
     try:
         value = key.parse(raw)
     except ValueError as exc:
-        raise ConfigError(
-            f"'{raw}' is not a valid value for '{key.name}': {exc}.",
-            hint=f"{key.description} Use {key.type_text()}.",
-        ) from None
+        raise invalid_value(key, "config set", exc) from None
     import tomlkit
 
     load_settings(config_file, environ={})  # refuse to edit a file that is already broken
