@@ -119,12 +119,13 @@ def emit_rows(
         stderr_console().print(empty)
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
     for column in columns:
         table.add_column(column.header, justify=column.justify, overflow="fold")  # type: ignore[arg-type]
     for row in rows:
-        table.add_row(*(_cell(row.get(c.key)) for c in columns))
+        table.add_row(*(Text(_cell(row.get(c.key))) for c in columns))
     stdout_console().print(table)
 
 
@@ -136,10 +137,11 @@ def emit_object(
         print_json(data)
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, show_header=False, show_edge=False, pad_edge=False, box=None)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for key, value in data.items():
-        table.add_row(key, _cell(value))
+        table.add_row(Text(key), Text(_cell(value)))
     stdout_console().print(table)

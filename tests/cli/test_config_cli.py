@@ -116,3 +116,9 @@ def test_unset(cli: Invoke) -> None:
 
 def test_path(cli: Invoke, isolated_home: Path) -> None:
     assert cli("config", "path").stdout.strip() == str(isolated_home / "config" / "config.toml")
+
+
+def test_table_shows_values_literally(cli: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CREATORFLOW_STATION_NAME", "[bold]bench[/] 1")
+    result = cli("config", "show", "--changed")
+    assert "[bold]bench[/] 1" in result.stdout

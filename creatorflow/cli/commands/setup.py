@@ -12,7 +12,7 @@ _MARK = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"
 
 def init(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Create config.toml and the database (safe to run again), and print where they live."""
-    from creatorflow.cli.output import stdout_console
+    from creatorflow.cli.output import stderr_console, stdout_console
     from creatorflow.services.setup import initialize
 
     report = initialize(state.services(ctx))
@@ -20,19 +20,17 @@ def init(ctx: typer.Context, as_json: JsonOption = False) -> None:
         print_json(report)
         return
     schema = report.schema
-    console = stdout_console()
     verb = "created" if report.config_created else "kept"
-    console.print(f"Config    {report.config_file} ({verb})")
-    console.print(f"Database  {report.database}")
+    lines = [f"Config    {report.config_file} ({verb})", f"Database  {report.database}"]
     if schema.changed:
-        console.print(f"Schema    {schema.from_revision or 'empty'} → {schema.to_revision}")
+        lines.append(f"Schema    {schema.from_revision or 'empty'} → {schema.to_revision}")
     else:
-        console.print(f"Schema    {schema.to_revision} (up to date)")
+        lines.append(f"Schema    {schema.to_revision} (up to date)")
     if schema.backup:
-        console.print(f"Backup    {schema.backup}")
-    console.print(f"Data      {report.data_dir}")
-    console.print(f"Logs      {report.log_dir}")
-    console.print("\nNext: [bold]creatorflow doctor[/] checks the set-up.")
+        lines.append(f"Backup    {schema.backup}")
+    lines += [f"Data      {report.data_dir}", f"Logs      {report.log_dir}"]
+    stdout_console().print("\n".join(lines), markup=False, highlight=False)
+    stderr_console().print("Next: [bold]creatorflow doctor[/] checks the set-up.")
 
 
 def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
@@ -48,13 +46,14 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(checks)
     else:
+        from rich.markup import escape
         from rich.table import Table
 
         grid = Table.grid(padding=(0, 2))
         for check in checks:
-            grid.add_row(_MARK[check.status], f"[bold]{check.name}[/]", check.summary)
+            grid.add_row(_MARK[check.status], f"[bold]{check.name}[/]", escape(check.summary))
             if check.hint and check.status != "ok":
-                grid.add_row("", "", f"[dim]→ {check.hint}[/]")
+                grid.add_row("", "", f"[dim]→ {escape(check.hint)}[/]")
         stdout_console().print(grid)
     if any(check.status == "fail" for check in checks):
         raise typer.Exit(ExitCode.FAILURE)
