@@ -1,0 +1,1 @@
+"""Clients for the outside services CreatorFlow talks to (TikTok Shop, carriers, billing)."""

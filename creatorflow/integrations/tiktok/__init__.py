@@ -1,0 +1,1 @@
+"""TikTok Shop Open API: request signing, webhooks and (later) the HTTP client."""

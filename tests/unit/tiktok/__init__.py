@@ -1,0 +1,1 @@
+"""Tests for the TikTok Shop integration."""
