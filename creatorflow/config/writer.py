@@ -6,8 +6,6 @@ Edits go through tomlkit so the user's comments and layout survive, and every wr
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from creatorflow.config.keys import KEYS, SECTIONS, Value
@@ -19,6 +17,7 @@ from creatorflow.config.settings import (
     lookup_key,
 )
 from creatorflow.errors import ConfigError
+from creatorflow.fileio import write_atomically
 
 _HEADER = """\
 # CreatorFlow configuration.
@@ -45,26 +44,6 @@ def template_text() -> str:
             if key.section == section:
                 parts.append(f"# {key.description}\n# {key.leaf} = {_toml_value(key.default)}\n")
     return "".join(parts)
-
-
-def write_text_atomically(path: Path, text: str, *, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``text`` so that a crash leaves the old or the new file, never half.
-
-    Raises:
-        OSError: the folder is not writable or the disk is full.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def set_value(config_file: Path, name: str, raw: str) -> Setting:
@@ -120,7 +99,7 @@ def unset_value(config_file: Path, name: str) -> bool:
 
 def _write(path: Path, text: str) -> None:
     try:
-        write_text_atomically(path, text)
+        write_atomically(path, text)
     except OSError as exc:
         raise ConfigError(
             f"Cannot write {path}: {exc.strerror or exc}.",

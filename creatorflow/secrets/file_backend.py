@@ -13,10 +13,10 @@ import builtins
 import os
 import stat
 import tomllib
-import uuid
 from pathlib import Path
 
 from creatorflow.errors import SecretError
+from creatorflow.fileio import write_atomically
 from creatorflow.secrets.backends import Backend
 from creatorflow.secrets.names import (
     is_valid_secret_name,
@@ -165,35 +165,9 @@ class FileBackend(Backend):
         return values
 
     def _write(self, values: dict[str, str]) -> None:
-        folder = self._path.parent
-        payload = render_secrets_toml(values).encode("utf-8")
-        temp = folder / f".{self._path.name}.{uuid.uuid4().hex}.tmp"
         try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
-            fd = os.open(temp, flags | getattr(os, "O_BINARY", 0), 0o600)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(payload)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temp, self._path)
-            except BaseException:
-                temp.unlink(missing_ok=True)
-                raise
-            _fsync_folder(folder)
+            write_atomically(self._path, render_secrets_toml(values), mode=0o600)
         except OSError as exc:
             raise SecretError(
                 f"Could not write the secrets file {self._path}: {exc.strerror or exc}."
             ) from None
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX only; Windows cannot open a folder)."""
-    if not _POSIX:
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

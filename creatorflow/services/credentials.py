@@ -11,6 +11,13 @@ if TYPE_CHECKING:
     from creatorflow.secrets import BackendInfo, DeleteResult, SecretEntry
 
 
+def secret_env_var(name: str) -> str:
+    """The environment variable that supplies secret ``name`` (``CREATORFLOW_SECRET_…``)."""
+    from creatorflow.secrets import env_var_for
+
+    return env_var_for(name)
+
+
 def list_secrets(services: Services) -> list[SecretEntry]:
     """Known and stored secret names, each with the backend that answers for it."""
     return services.secrets.entries()

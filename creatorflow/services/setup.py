@@ -47,7 +47,8 @@ def initialize(services: Services) -> InitReport:
         ConfigError: an existing ``config.toml`` is invalid.
         StoreError: the database cannot be created or migrated.
     """
-    from creatorflow.config.writer import template_text, write_text_atomically
+    from creatorflow.config.writer import template_text
+    from creatorflow.fileio import write_atomically
 
     paths = services.paths
     for folder in (paths.config_dir, paths.data_dir, paths.state_dir, paths.log_dir):
@@ -58,7 +59,7 @@ def initialize(services: Services) -> InitReport:
     created = not paths.config_file.exists()
     if created:
         try:
-            write_text_atomically(paths.config_file, template_text())
+            write_atomically(paths.config_file, template_text())
         except OSError as exc:
             raise disk_error(paths.config_file, exc) from None
     load_settings(paths.config_file, services.environ)

@@ -28,7 +28,7 @@ def set_(
     """Store a secret; the value is asked for with a hidden prompt, or read with --stdin."""
     from creatorflow.cli.output import stderr_console
     from creatorflow.errors import UsageError
-    from creatorflow.services.credentials import store_secret
+    from creatorflow.services.credentials import secret_env_var, store_secret
 
     if from_stdin:
         value = sys.stdin.read()
@@ -40,7 +40,7 @@ def set_(
         raise UsageError(
             "No terminal to ask for the secret.",
             hint=f"Pipe it in: `... | creatorflow secrets set {name} --stdin`, or set the "
-            f"environment variable CREATORFLOW_SECRET_{name.upper()}.",
+            f"environment variable {secret_env_var(name)}.",
         )
     stored = store_secret(state.services(ctx), name, value)
     console = stderr_console()

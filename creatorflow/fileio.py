@@ -1,0 +1,38 @@
+"""Durable file writes shared by the config file and the opt-in secrets file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomically(path: Path, text: str, *, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``text`` so that a crash leaves the old or the new file, never half.
+
+    The temporary file is created owner-only in the same folder (so the value is never
+    readable by others, not even briefly), fsynced, renamed over ``path``, and the folder is
+    fsynced so the rename itself survives a power cut.
+
+    Raises:
+        OSError: the folder is not writable or the disk is full.
+    """
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if os.name == "posix":  # Windows cannot open a folder to fsync it
+        folder_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(folder_fd)
+        finally:
+            os.close(folder_fd)
