@@ -54,6 +54,12 @@ class UsageError(CreatorflowError):
     exit_code = ExitCode.USAGE
 
 
+class NotFoundError(CreatorflowError):
+    """The order, shop or record the user named is not in the local store."""
+
+    title = "Not found"
+
+
 class SecretError(CreatorflowError):
     """A secret could not be read, stored or deleted."""
 

@@ -138,6 +138,17 @@ KEYS: tuple[Key, ...] = (
     _k("tiktok.app_key", "", "App key of your TikTok Shop app (the app secret is a secret)."),
     _k("tiktok.service_id", "", "Service id of your TikTok Shop app (for the authorization link)."),
     _k("tiktok.region", "US", "Region of the shop (US, GB, …): decides hosts and shipping rules."),
+    _k(
+        "tiktok.authorize_base",
+        "",
+        "Host of the seller authorization page; empty: TikTok's own for the region.",
+    ),
+    _k(
+        "tiktok.sync_overlap_minutes",
+        5,
+        "Minutes each order poll re-reads before the last one's newest update.",
+        minimum=0,
+    ),
     _k("shippo.api_base", "https://api.goshippo.com", "Shippo API host."),
     _k("easypost.api_base", "https://api.easypost.com/v2", "EasyPost API base, with /v2."),
     _k("billing.url", "https://billing.creatorflow.app", "CreatorFlow billing service."),
