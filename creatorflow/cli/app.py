@@ -11,7 +11,16 @@ from typing import Annotated
 import typer
 
 from creatorflow import __version__
-from creatorflow.cli.commands import config, database, secrets, setup
+from creatorflow.cli.commands import (
+    config,
+    connect,
+    database,
+    orders,
+    products,
+    secrets,
+    setup,
+    shops,
+)
 from creatorflow.cli.errors import BoundaryGroup
 
 app = typer.Typer(
@@ -50,6 +59,10 @@ setup.register(app)
 app.add_typer(config.app, name="config")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(database.app, name="db")
+app.add_typer(connect.app, name="connect")
+app.add_typer(shops.app, name="shops")
+app.add_typer(orders.app, name="orders")
+app.add_typer(products.app, name="products")
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ def run_checks(services: Services, now: datetime | None = None) -> list[Check]:
         ("config", lambda: check_config(services)),
         ("schema", lambda: check_schema(services)),
         ("secrets", lambda: check_secrets(services)),
+        ("tiktok", lambda: check_tiktok(services, moment)),
         ("daemon", lambda: check_daemon(services, moment)),
         ("printer", lambda: check_printer(services)),
     ]
@@ -97,6 +98,44 @@ def check_secrets(services: Services) -> Check:
     if target.name.startswith("file"):
         return Check("secrets", "warn", f"stored in {target.name}", target.detail)
     return Check("secrets", "ok", f"stored in {target.name}")
+
+
+#: An authorization ending sooner than this is a warning: the seller must re-authorize.
+AUTHORIZATION_WARNING = timedelta(days=30)
+
+
+def check_tiktok(services: Services, now: datetime) -> Check:
+    """A shop is connected, its authorization is not ending, and the last sync worked."""
+    from sqlalchemy import select
+
+    from creatorflow.store.shops import active_shops, all_shops
+    from creatorflow.store.tables import SyncCursor
+
+    reconnect = "Run `creatorflow connect tiktok`."
+    try:
+        with services.store.read() as session:
+            shops, active = all_shops(session), active_shops(session)
+            cursors = session.scalars(
+                select(SyncCursor).where(SyncCursor.resource == "orders")
+            ).all()
+    except SchemaMismatchError:
+        return Check("tiktok", "warn", "unknown until the database schema is current")
+    if not shops:
+        return Check("tiktok", "warn", "not connected", reconnect)
+    if not active:
+        return Check("tiktok", "fail", "the seller revoked CreatorFlow's authorization", reconnect)
+    ends = min(
+        (s.refresh_token_expires_at for s in active if s.refresh_token_expires_at), default=None
+    )
+    failed = [c for c in cursors if c.last_error]
+    if failed:
+        return Check("tiktok", "warn", f"last order sync failed: {failed[0].last_error}")
+    if ends is not None and ends - now < AUTHORIZATION_WARNING:
+        when = ends.astimezone().strftime("%Y-%m-%d")
+        return Check("tiktok", "warn", f"the shop's authorization ends on {when}", reconnect)
+    synced = max((c.last_success_at for c in cursors if c.last_success_at), default=None)
+    last = f"; orders synced {synced.astimezone():%Y-%m-%d %H:%M}" if synced else "; never synced"
+    return Check("tiktok", "ok", f"{len(active)} shop(s) connected{last}")
 
 
 def check_daemon(services: Services, now: datetime) -> Check:

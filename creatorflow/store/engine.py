@@ -14,6 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -63,6 +64,11 @@ def make_engine(url: str | URL, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -
     )
 
 
+def _json_text(value: object) -> str:
+    # msgspec writes the raw TikTok payloads of a sync several times faster than json.dumps.
+    return msgspec.json.encode(value).decode()
+
+
 def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
     if sqlite3.sqlite_version_info < MIN_SQLITE_VERSION:
         wanted = ".".join(map(str, MIN_SQLITE_VERSION))
@@ -82,7 +88,7 @@ def _sqlite_engine(url: URL, busy_timeout: float) -> Engine:
         path = Path(database).expanduser().absolute()
         prepare_sqlite_file(path)
         url = url.set(database=str(path))
-    engine = create_engine(url, connect_args={"timeout": busy_timeout})
+    engine = create_engine(url, connect_args={"timeout": busy_timeout}, json_serializer=_json_text)
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # We emit BEGIN ourselves (see _on_sqlite_begin): the sqlite3 module's legacy implicit
@@ -107,7 +113,12 @@ def _postgres_engine(url: URL) -> Engine:
         url = url.set(drivername="postgresql+psycopg")
     try:
         # A daemon must not hang forever on an unreachable server.
-        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 10},
+            json_serializer=_json_text,
+        )
     except ImportError:
         raise StoreError(
             "The PostgreSQL driver (psycopg) is not installed.",

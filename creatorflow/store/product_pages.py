@@ -71,13 +71,10 @@ def store_product_page(
     Returns:
         How many product rows and SKU rows were written (inserts plus updates).
     """
-    stored = dict(
-        session.execute(
-            select(Product.id, Product.tiktok_updated_at).where(
-                Product.id.in_([record.id for record in records])
-            )
-        ).tuples()
+    query = select(Product.id, Product.tiktok_updated_at).where(
+        Product.id.in_([record.id for record in records])
     )
+    stored = {row.id: row.tiktok_updated_at for row in session.execute(query)}
     records = [record for record in records if not _is_stale(record, stored.get(record.id))]
     if not records:
         return 0, 0

@@ -89,7 +89,7 @@ def test_doctor_before_init_fails_on_the_schema(cli: Invoke) -> None:
     result = cli("doctor")
     assert result.exit_code == 1
     checks = checks_by_name(cli)
-    assert list(checks) == ["config", "schema", "secrets", "daemon", "printer"]
+    assert list(checks) == ["config", "schema", "secrets", "tiktok", "daemon", "printer"]
     assert checks["config"]["status"] == "warn"
     assert checks["schema"]["status"] == "fail"
     assert "creatorflow db upgrade" in checks["schema"]["hint"]

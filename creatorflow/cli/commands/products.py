@@ -1,0 +1,65 @@
+"""``creatorflow products``: products, SKUs and stock synced from TikTok Shop."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from creatorflow.cli import state
+from creatorflow.cli.output import Column, CsvOption, JsonOption, emit_rows, plain
+
+app = typer.Typer(help="Products and SKUs: sync from TikTok Shop, list with stock and parcels.")
+
+
+@app.command("sync")
+def sync(
+    ctx: typer.Context,
+    full: Annotated[
+        bool, typer.Option("--full", help="Read every product again, not only recent changes.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Fetch products, SKUs, prices and stock from TikTok Shop."""
+    from creatorflow.cli.output import print_json, stderr_console
+    from creatorflow.cli.progress import progress_bar
+    from creatorflow.services.product_sync import sync_products
+
+    with progress_bar("Syncing products") as advance:
+        summary = sync_products(
+            state.services(ctx),
+            full=full,
+            progress=lambda done, total: advance(done, total, ""),
+        )
+    if as_json:
+        print_json(summary)
+        return
+    stderr_console().print(
+        f"Products: {summary.products} stored with {summary.skus} SKU(s), "
+        f"{summary.quarantined} quarantined ({summary.pages} page(s))."
+    )
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: JsonOption = False, as_csv: CsvOption = False) -> None:
+    """List every SKU with its price, stock, weight and box."""
+    from creatorflow.services.product_sync import list_products
+
+    rows = [plain(sku) for sku in list_products(state.services(ctx))]
+    emit_rows(
+        rows,
+        (
+            Column("seller_sku", "SKU"),
+            Column("title", "Product"),
+            Column("name", "Variant"),
+            Column("price", "Price", "right"),
+            Column("currency", ""),
+            Column("stock", "Stock", "right"),
+            Column("weight", "Weight"),
+            Column("dimensions", "Box"),
+            Column("status", "Status"),
+        ),
+        as_json=as_json,
+        as_csv=as_csv,
+        empty="No products yet. Run `creatorflow products sync`.",
+    )
