@@ -106,6 +106,7 @@ class OrderRecord:
     postal_code: str | None = None
     country_code: str | None = None
     delivery_option_id: str | None = None
+    shipping_type: str | None = None
     fulfillment_type: str | None = None
     buyer_message: str | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)

@@ -179,6 +179,7 @@ def map_order(order: Order, raw: bytes, shop_id: str) -> OrderRecord:
         postal_code=_text(address.postal_code, "postal_code") if address else None,
         country_code=_country(address.region_code) if address else None,
         delivery_option_id=_text(order.delivery_option_id, "delivery_option_id"),
+        shipping_type=_text(order.shipping_type, "shipping_type"),
         fulfillment_type=_text(order.fulfillment_type, "fulfillment_type"),
         buyer_message=_text(order.buyer_message, "buyer_message"),
         raw=raw_json,

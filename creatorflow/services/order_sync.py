@@ -8,7 +8,8 @@ then stored in one write transaction with its quarantined records and the waterm
 reached: a crash loses at most the page in flight, and the next run re-reads it.
 
 Orders TikTok lists as ``AWAITING_SHIPMENT`` with a still-masked address are fetched again
-with Get Order Detail before they are stored, so a label is never bought for ``J***n``.
+with Get Order Detail before they are stored, so a label is never bought for ``J***n``
+(except TikTok Shipping orders: TikTok prints their label and keeps the name masked).
 """
 
 from __future__ import annotations
@@ -93,7 +94,11 @@ def _refresh_addresses(
     client: TikTokClient, shop: Shop, records: list[OrderRecord]
 ) -> tuple[list[OrderRecord], int]:
     """Replace masked AWAITING_SHIPMENT orders by their Get Order Detail version."""
-    wanted = [r.id for r in records if r.status in _NEEDS_ADDRESS and r.address_masked]
+    wanted = [
+        r.id
+        for r in records
+        if r.status in _NEEDS_ADDRESS and r.address_masked and r.shipping_type != "TIKTOK"
+    ]
     if not wanted:
         return records, 0
     fresh, _rejected = map_order_page(client.order_details(shop.cipher, wanted), shop.id)

@@ -92,6 +92,7 @@ def _order_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
         "postal_code": record.postal_code,
         "country_code": record.country_code,
         "delivery_option_id": record.delivery_option_id,
+        "shipping_type": record.shipping_type,
         "fulfillment_type": record.fulfillment_type,
         "buyer_message": record.buyer_message,
         "raw": record.raw,

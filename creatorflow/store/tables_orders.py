@@ -118,6 +118,8 @@ class Order(Base):
     postal_code: Mapped[str | None]
     country_code: Mapped[str | None] = mapped_column(String(2))
     delivery_option_id: Mapped[str | None]
+    #: ``SELLER``: we buy the label; ``TIKTOK``: TikTok Shipping does (reference §6).
+    shipping_type: Mapped[str | None]
     fulfillment_type: Mapped[str | None]
     buyer_message: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[dict[str, Any] | None]

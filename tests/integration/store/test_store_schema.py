@@ -93,16 +93,20 @@ def test_status_after_upgrade_is_current(migrated: Engine) -> None:
     check_schema(migrated)
 
 
-def test_status_of_an_older_schema_is_behind(
-    migrated: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(schema, "HEAD_REVISION", "0002")
-    monkeypatch.setattr(schema, "KNOWN_REVISIONS", ("0001", "0002"))
-    assert schema_status(migrated) == SchemaStatus("0001", "0002", "behind")
+def test_status_of_an_older_schema_is_behind(engine: Engine) -> None:
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(schema.alembic_config(connection), "0001")
+    migrated = engine
+    assert schema_status(migrated) == SchemaStatus("0001", HEAD_REVISION, "behind")
     with pytest.raises(SchemaMismatchError) as info:
         check_schema(migrated)
     assert "0001" in info.value.message
     assert info.value.hint == "Run: creatorflow db upgrade"
+    result = upgrade(migrated, backup_dir=None)
+    assert (result.from_revision, result.to_revision) == ("0001", HEAD_REVISION)
+    check_schema(migrated)
 
 
 def test_status_of_a_newer_schema_is_ahead(migrated: Engine) -> None:
@@ -173,8 +177,7 @@ def test_upgrade_of_a_database_with_tables_backs_it_up_first(tmp_path: Path) -> 
 def test_upgrade_from_an_older_revision_backs_up_with_its_name(
     sqlite_store_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(schema, "HEAD_REVISION", "0002")
-    monkeypatch.setattr(schema, "KNOWN_REVISIONS", ("0001", "0002"))
+    _stamp(sqlite_store_engine, "0001")
     monkeypatch.setattr(schema, "_migrate", lambda engine: _stamp(engine, "0002"))
     result = upgrade(sqlite_store_engine, backup_dir=tmp_path / "backups")
     assert (result.from_revision, result.to_revision) == ("0001", "0002")
@@ -192,7 +195,7 @@ def test_two_backups_in_the_same_second_get_distinct_files(
     first = schema.backup_sqlite(sqlite_store_engine, tmp_path, label="0001")
     second = schema.backup_sqlite(sqlite_store_engine, tmp_path, label="0001")
     assert first != second
-    assert _revision_in(first) == _revision_in(second) == "0001"
+    assert _revision_in(first) == _revision_in(second) == HEAD_REVISION
 
 
 def test_backup_into_an_impossible_folder_is_a_store_error(
