@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from creatorflow.domain.stages import Stage
 
@@ -77,7 +76,7 @@ class LineRecord:
 class OrderRecord:
     """An order ready to store: TikTok's view of it, checked and converted.
 
-    ``raw`` is TikTok's JSON of the order, kept for support and for fields not mapped yet.
+    ``raw`` is TikTok's JSON of the order as text, kept for support and unmapped fields.
     """
 
     id: str
@@ -109,7 +108,7 @@ class OrderRecord:
     shipping_type: str | None = None
     fulfillment_type: str | None = None
     buyer_message: str | None = None
-    raw: dict[str, Any] | None = field(default=None, compare=False)
+    raw: str | None = field(default=None, compare=False)
 
     @property
     def units(self) -> int:

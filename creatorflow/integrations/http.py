@@ -20,8 +20,10 @@ reconcile-before-retry, driven by the ``effects`` journal), never simply call ag
 
 from __future__ import annotations
 
+import functools
 import math
 import random
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -89,6 +91,13 @@ class NetworkError(ProviderError):
         self.may_have_reached_provider = may_have_reached_provider
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~20 ms; every client of the process shares one context
+    # (an idle poll builds two clients and must stay well under 100 ms).
+    return httpx.create_ssl_context()
+
+
 def make_client(
     base_url: str,
     *,
@@ -105,6 +114,7 @@ def make_client(
         base_url=base_url,
         headers=merged,
         transport=transport,
+        verify=_tls_context(),
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=False,
     )

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
-
-import msgspec
 
 from creatorflow.domain.orders import MASKED_STATUSES, LineRecord, OrderRecord, looks_masked
 from creatorflow.integrations.tiktok.models import DistrictInfo, LineItem, Order
@@ -149,7 +146,6 @@ def map_order(order: Order, raw: bytes, shop_id: str) -> OrderRecord:
     name = _text(address.name, "recipient name") if address else None
     line1 = _text(address.address_line1, "address_line1") if address else None
     masked = status in MASKED_STATUSES or looks_masked(name, line1)
-    raw_json: dict[str, Any] = msgspec.json.decode(raw)
     return OrderRecord(
         id=order.id,
         shop_id=shop_id,
@@ -182,5 +178,5 @@ def map_order(order: Order, raw: bytes, shop_id: str) -> OrderRecord:
         shipping_type=_text(order.shipping_type, "shipping_type"),
         fulfillment_type=_text(order.fulfillment_type, "fulfillment_type"),
         buyer_message=_text(order.buyer_message, "buyer_message"),
-        raw=raw_json,
+        raw=raw.decode("utf-8", "replace"),
     )

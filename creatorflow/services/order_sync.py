@@ -14,7 +14,8 @@ with Get Order Detail before they are stored, so a label is never bought for ``J
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from creatorflow.services.tiktok_connection import open_client
 
 if TYPE_CHECKING:
     from creatorflow.integrations.tiktok.client import OrderPage, TikTokClient
+    from creatorflow.store.order_pages import PreparedPage
     from creatorflow.store.sync_state import Rejected
     from creatorflow.store.tables import Shop
 
@@ -90,6 +92,15 @@ def map_order_page(page: OrderPage, shop_id: str) -> tuple[list[OrderRecord], li
     return list(records.values()), rejected
 
 
+@dataclass(frozen=True)
+class _Fetched:
+    page: PreparedPage
+    rejected: list[Rejected]
+    next_token: str | None
+    total: int | None
+    refreshed: int
+
+
 def _refresh_addresses(
     client: TikTokClient, shop: Shop, records: list[OrderRecord]
 ) -> tuple[list[OrderRecord], int]:
@@ -128,10 +139,8 @@ def _start(
 def _store_page(
     services: Services,
     shop: Shop,
-    records: Sequence[OrderRecord],
-    rejected: Sequence[Rejected],
+    fetched: _Fetched,
     *,
-    finished: bool,
     full: bool,
     now: datetime,
     summary: OrderSyncSummary,
@@ -139,19 +148,28 @@ def _store_page(
     from creatorflow.store.order_pages import store_order_page
     from creatorflow.store.sync_state import advance_watermark, quarantine
 
+    records = fetched.page.records
     reached = max((record.updated_at for record in records), default=None)
-    with services.store.write() as session:
-        quarantine(session, shop.id, RESOURCE, rejected, now=now)
-        outcome = store_order_page(session, records, now=now)
+    with services.store.write(durable=False) as session:
+        quarantine(session, shop.id, RESOURCE, fetched.rejected, now=now)
+        outcome = store_order_page(session, fetched.page, now=now)
         advance_watermark(
-            session, shop.id, RESOURCE, reached, now=now, finished=finished, full=full
+            session,
+            shop.id,
+            RESOURCE,
+            reached,
+            now=now,
+            finished=fetched.next_token is None,
+            full=full,
         )
+    summary.pages += 1
     summary.new += outcome.new
     summary.updated += outcome.updated
     summary.unchanged += outcome.unchanged
     summary.stale += outcome.stale
-    summary.quarantined += len(rejected)
+    summary.quarantined += len(fetched.rejected)
     summary.status_changes += len(outcome.status_changes)
+    summary.addresses_refreshed += fetched.refreshed
 
 
 def _sync_shop(
@@ -165,36 +183,43 @@ def _sync_shop(
     now: Callable[[], datetime],
     summary: OrderSyncSummary,
 ) -> None:
+    from creatorflow.store.order_pages import prepare_order_page
+
     start = _start(services, shop, full=full, since=since)
-    token: str | None = None
-    pages = seen = 0
-    while True:
-        page = client.search_orders(
-            shop.cipher,
-            update_time_ge=int(start.timestamp()) if start is not None else None,
-            page_token=token,
-        )
+    since_ts = int(start.timestamp()) if start is not None else None
+    dialect = services.store.engine.dialect
+
+    def fetch(token: str | None) -> _Fetched:
+        page = client.search_orders(shop.cipher, update_time_ge=since_ts, page_token=token)
         records, rejected = map_order_page(page, shop.id)
         records, refreshed = _refresh_addresses(client, shop, records)
-        token = page.next_page_token or None
-        _store_page(
-            services,
-            shop,
-            records,
+        return _Fetched(
+            prepare_order_page(dialect, records, now=now()),
             rejected,
-            finished=token is None,
-            full=full and since is None,
-            now=now(),
-            summary=summary,
+            page.next_page_token or None,
+            page.total_count,
+            refreshed,
         )
-        pages += 1
-        seen += len(page.orders) + len(page.rejected)
-        summary.pages += 1
-        summary.addresses_refreshed += refreshed
-        if progress is not None:
-            progress(SyncProgress(shop.name, pages, seen, page.total_count))
-        if token is None:
-            return
+
+    pages = seen = 0
+    # The next page is fetched, checked and converted while this one is written: waiting on
+    # TikTok and on the disk overlap. Pages are still stored strictly in order, each in its
+    # own transaction.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="creatorflow-fetch") as pool:
+        pending = pool.submit(fetch, None)
+        while True:
+            fetched = pending.result()
+            if fetched.next_token is not None:
+                pending = pool.submit(fetch, fetched.next_token)
+            _store_page(
+                services, shop, fetched, full=full and since is None, now=now(), summary=summary
+            )
+            pages += 1
+            seen += len(fetched.page.records) + len(fetched.rejected)
+            if progress is not None:
+                progress(SyncProgress(shop.name, pages, seen, fetched.total))
+            if fetched.next_token is None:
+                return
 
 
 def sync_orders(

@@ -165,7 +165,7 @@ def _sync_shop(
         records, rejected = _map_page(page, shop.id)
         token = page.next_page_token or None
         reached = max((r.updated_at for r in records if r.updated_at), default=None)
-        with services.store.write() as session:
+        with services.store.write(durable=False) as session:
             quarantine(session, shop.id, RESOURCE, rejected, now=now())
             products, skus = store_product_page(session, records, now=now())
             advance_watermark(

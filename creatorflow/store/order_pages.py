@@ -19,14 +19,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Dialect, Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from creatorflow.domain.orders import OrderRecord, initial_stage
 from creatorflow.domain.stages import ALLOWED, Actor, Stage
+from creatorflow.store.bulk import RowWriter, insert_many, row_writer
 from creatorflow.store.tables import EventKind, Order, OrderEvent, OrderLine
+from creatorflow.store.types import JsonText
 
-__all__ = ["PageOutcome", "store_order_page"]
+__all__ = ["PageOutcome", "PreparedPage", "prepare_order_page", "store_order_page"]
 
 _ORDERS: Table = Order.__table__  # type: ignore[assignment]
 _LINES: Table = OrderLine.__table__  # type: ignore[assignment]
@@ -95,7 +97,7 @@ def _order_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
         "shipping_type": record.shipping_type,
         "fulfillment_type": record.fulfillment_type,
         "buyer_message": record.buyer_message,
-        "raw": record.raw,
+        "raw": JsonText(record.raw) if record.raw is not None else None,
         "synced_at": now,
     }
 
@@ -120,6 +122,24 @@ def _line_values(record: OrderRecord) -> list[dict[str, Any]]:
         }
         for line in record.lines
     ]
+
+
+_LINE_KEYS = [
+    "id",
+    "order_id",
+    "sku_id",
+    "seller_sku",
+    "product_id",
+    "product_name",
+    "sku_name",
+    "unit_price",
+    "original_price",
+    "currency",
+    "package_id",
+    "is_gift",
+    "display_status",
+    "cancel_reason",
+]
 
 
 def _event(
@@ -148,8 +168,52 @@ def _read_stored(session: Session, ids: Sequence[str]) -> dict[str, _Stored]:
     }
 
 
+def _new_order_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
+    values = _order_values(record, now)
+    values["first_seen_at"] = now
+    values["stage"] = initial_stage(record.status)
+    values["stage_changed_at"] = now
+    values["version"] = 1
+    return values
+
+
+@dataclass(frozen=True)
+class PreparedPage:
+    """A page of orders with its insert rows already converted for the database.
+
+    Made by :func:`prepare_order_page` without a connection, so a sync can prepare the next
+    page while the current one is being written.
+    """
+
+    records: Sequence[OrderRecord]
+    now: datetime
+    order_rows: list[Any]
+    line_rows: list[list[Any]]
+    orders_writer: RowWriter | None
+    lines_writer: RowWriter | None
+
+
+def prepare_order_page(
+    dialect: Dialect, records: Sequence[OrderRecord], *, now: datetime
+) -> PreparedPage:
+    """Convert a page's rows for :func:`store_order_page` ahead of its transaction."""
+    if not records:
+        return PreparedPage(records, now, [], [], None, None)
+    first = _new_order_values(records[0], now)
+    orders_writer = row_writer(dialect, _ORDERS, list(first))
+    lines_writer = row_writer(dialect, _LINES, _LINE_KEYS)
+    return PreparedPage(
+        records=records,
+        now=now,
+        order_rows=[orders_writer.convert(_new_order_values(r, now)) for r in records],
+        line_rows=[[lines_writer.convert(row) for row in _line_values(r)] for r in records],
+        orders_writer=orders_writer,
+        lines_writer=lines_writer,
+    )
+
+
 def store_order_page(
-    session: Session, records: Sequence[OrderRecord], *, now: datetime
+    session: Session, page: PreparedPage | Sequence[OrderRecord], *, now: datetime
 ) -> PageOutcome:
     """Insert new orders and update changed ones, inside the caller's write transaction.
 
@@ -158,27 +222,27 @@ def store_order_page(
 
     Args:
         session: A session from ``Store.write()``.
-        records: The page's orders, each checked and converted; ids must be unique.
-        now: When this sync ran; stored as ``synced_at`` and on the events it writes.
+        page: The page's orders, each checked and converted (ids unique), or the page
+            prepared by :func:`prepare_order_page`.
+        now: When this transaction runs; stored on the events it writes.
     """
+    if not isinstance(page, PreparedPage):
+        page = prepare_order_page(session.get_bind().dialect, page, now=now)
+    records = page.records
     outcome = PageOutcome()
     if not records:
         return outcome
     stored = _read_stored(session, [record.id for record in records])
-    inserts: list[dict[str, Any]] = []
+    inserts: list[Any] = []
     updates: list[dict[str, Any]] = []
-    lines: list[dict[str, Any]] = []
+    lines: list[Any] = []
     events: list[dict[str, Any]] = []
     cancelled: list[tuple[str, Stage]] = []
-    for record in records:
+    for index, record in enumerate(records):
         before = stored.get(record.id)
         if before is None:
-            values = _order_values(record, now)
-            values["first_seen_at"] = now
-            values["stage"] = initial_stage(record.status)
-            values["stage_changed_at"] = now
-            inserts.append(values)
-            lines.extend(_line_values(record))
+            inserts.append(page.order_rows[index])
+            lines.extend(page.line_rows[index])
             events.append(_event(record.id, now, EventKind.STATUS, None, record.status))
             outcome.new += 1
             outcome.status_changes.append((record.id, None, record.status))
@@ -191,16 +255,17 @@ def store_order_page(
             outcome.unchanged += 1
             continue
         # Bound names must differ from column names in an executemany UPDATE.
-        updates.append({f"p_{name}": value for name, value in _order_values(record, now).items()})
-        lines.extend(_line_values(record))
+        values = _order_values(record, page.now)
+        updates.append({f"p_{name}": value for name, value in values.items()})
+        lines.extend(page.line_rows[index])
         outcome.updated += 1
         if record.status != before.status:
             events.append(_event(record.id, now, EventKind.STATUS, before.status, record.status))
             outcome.status_changes.append((record.id, before.status, record.status))
             if record.status == "CANCELLED" and before.stage in _CANCEL_ENDS:
                 cancelled.append((record.id, before.stage))
-    if inserts:
-        session.execute(insert(_ORDERS), inserts)
+    if page.orders_writer is not None:
+        page.orders_writer.insert(session, inserts)
     if updates:
         changed = [values["p_id"] for values in updates]
         session.execute(delete(_LINES).where(_LINES.c.order_id.in_(changed)))
@@ -213,8 +278,8 @@ def store_order_page(
             .values(**columns, version=_ORDERS.c.version + 1),
             updates,
         )
-    if lines:
-        session.execute(insert(_LINES), lines)
+    if page.lines_writer is not None:
+        page.lines_writer.insert(session, lines)
     for order_id, stage in cancelled:
         session.execute(
             update(_ORDERS)
@@ -230,6 +295,5 @@ def store_order_page(
         event = _event(order_id, now, EventKind.STAGE, stage.value, Stage.CANCELLED.value)
         event["reason"] = "Cancelled on TikTok Shop."
         events.append(event)
-    if events:
-        session.execute(insert(_EVENTS), events)
+    insert_many(session, _EVENTS, events)
     return outcome

@@ -16,11 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from creatorflow.store.engine import SQLITE_BEGIN_OPTION, store_error_from
+from creatorflow.store.engine import (
+    SQLITE_BEGIN_OPTION,
+    SQLITE_SYNCHRONOUS_OPTION,
+    store_error_from,
+)
 
 
 class Store:
@@ -32,6 +36,8 @@ class Store:
         # Same pool, different begin mode: the "begin" hook reads this execution option.
         writer_engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         self._writer = sessionmaker(writer_engine, expire_on_commit=False)
+        relaxed_engine = writer_engine.execution_options(**{SQLITE_SYNCHRONOUS_OPTION: "NORMAL"})
+        self._relaxed_writer = sessionmaker(relaxed_engine, expire_on_commit=False)
 
     @property
     def engine(self) -> Engine:
@@ -57,18 +63,27 @@ class Store:
             raise store_error_from(exc) from exc
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, durable: bool = True) -> Iterator[Session]:
         """A session whose transaction takes the write lock at once (``BEGIN IMMEDIATE``).
 
         Commits when the block ends normally, rolls back when it raises. Never make a network
         call inside this block.
 
+        ``durable=False`` is for data that can be fetched again (a page of synced orders with
+        its watermark): the commit does not wait for the disk (SQLite ``synchronous=NORMAL``,
+        PostgreSQL ``synchronous_commit=off``). It stays atomic and consistent; a power cut
+        may only lose the last such transactions, which the next sync re-reads. Money records
+        (effects, shipments) always use the default.
+
         Raises:
             StoreError: the database stayed locked past the busy timeout, or could not be
                 written (disk full, read-only, connection lost).
         """
+        maker = self._writer if durable else self._relaxed_writer
         try:
-            with self._writer.begin() as session:
+            with maker.begin() as session:
+                if not durable and self.dialect == "postgresql":
+                    session.execute(text("SET LOCAL synchronous_commit TO OFF"))
                 yield session
         except OperationalError as exc:
             raise store_error_from(exc) from exc

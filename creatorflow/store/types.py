@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -18,6 +19,17 @@ E = TypeVar("E", bound=StrEnum)
 
 #: JSON documents (raw TikTok payloads, effect requests/results). Python ``None`` is SQL NULL.
 Json = JSON(none_as_null=True)
+
+
+class JsonText(str):
+    """A JSON document that is already text (a payload exactly as TikTok sent it).
+
+    Bound to a ``Json`` column it is stored as it is, not encoded again as a JSON string: a
+    sync stores thousands of payloads and re-encoding each one would double its cost.
+    """
+
+    __slots__ = ()
+
 
 #: Money is stored as an integer count of ten-thousandths: sums stay exact in SQL on both
 #: backends, and SQLite has no exact decimal type of its own.
@@ -69,6 +81,31 @@ class UtcDateTime(TypeDecorator[datetime]):
         # SQLite stores text without an offset: normalising to UTC first keeps every stored
         # value comparable and sortable as a string.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, check and format in one step: a sync binds tens of thousands of times."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        check = self.process_bind_param
+        # A bulk insert binds the same ``now`` in several columns of every row: remember the
+        # last value converted (one tuple, so threads never see a half-updated pair).
+        last: list[tuple[object, str | None]] = [(None, None)]
+
+        def process(value: datetime | None) -> str | None:
+            seen, text = last[0]
+            if value is seen:
+                return text
+            # Times built with tz=UTC (every TikTok time) skip the conversion.
+            if type(value) is datetime and value.tzinfo is UTC:
+                utc: datetime | None = value.replace(tzinfo=None)
+            else:
+                utc = check(value, dialect)
+            # The exact text SQLAlchemy's SQLite DATETIME writes (a test holds them equal).
+            text = None if utc is None else utc.isoformat(" ", "microseconds")
+            last[0] = (value, text)
+            return text
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

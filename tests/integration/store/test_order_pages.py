@@ -50,7 +50,7 @@ def _record(order_id: str, status: str = "AWAITING_SHIPMENT", minutes: int = 0) 
         lines=lines,
         address_masked=status in {"UNPAID", "ON_HOLD"},
         recipient_name="Zoë Ñúñez" if status not in {"UNPAID", "ON_HOLD"} else "Z***z",
-        raw={"id": order_id, "status": status},
+        raw=f'{{"id": "{order_id}", "status": "{status}"}}',
     )
 
 
@@ -85,6 +85,7 @@ def test_new_orders_land_with_lines_units_and_a_status_event(store: Store) -> No
         assert order.stage is Stage.NEW
         assert order.recipient_name == "Zoë Ñúñez"
         assert order.total_amount == Decimal("41.47")
+        assert order.raw == {"id": "1", "status": "AWAITING_SHIPMENT"}
         assert session.scalar(select(func.count()).select_from(OrderLine)) == 6
         held = session.get(Order, "2")
         assert held is not None

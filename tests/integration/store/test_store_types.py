@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -181,3 +182,35 @@ def test_money_adds_and_compares_in_sql(scratch: Engine) -> None:
 def test_money_arithmetic_that_would_scale_wrongly_is_refused(build: Callable[[], object]) -> None:
     with pytest.raises(TypeError, match="only \\+ and -"):
         build()
+
+
+@settings(max_examples=200)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-7)), ZoneInfo("UTC")]),
+    )
+)
+def test_sqlite_fast_time_binding_writes_what_sqlalchemy_would(moment: datetime) -> None:
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    column_type = UtcDateTime()
+    ours = column_type.bind_processor(dialect)
+    assert ours is not None
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    theirs = sqlite.DATETIME().bind_processor(dialect)
+    assert theirs is not None
+    assert ours(moment) == theirs(naive)
+    assert ours(moment) == ours(moment)  # the remembered last value
+    assert ours(None) is None
+
+
+def test_sqlite_fast_time_binding_still_refuses_naive_times() -> None:
+    from sqlalchemy.dialects import sqlite
+
+    process = UtcDateTime().bind_processor(sqlite.dialect())
+    assert process is not None
+    with pytest.raises(ValueError, match="naive"):
+        process(datetime(2026, 1, 1))
