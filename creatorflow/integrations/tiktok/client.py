@@ -16,14 +16,7 @@ from creatorflow.integrations.tiktok.client_core import DEFAULT_API_BASE, TikTok
 from creatorflow.integrations.tiktok.client_fulfilment import FulfilmentMixin
 from creatorflow.integrations.tiktok.client_orders import OrdersMixin
 from creatorflow.integrations.tiktok.client_products import ProductsMixin
-from creatorflow.integrations.tiktok.models import (
-    AuthorizedShopsData,
-    DecodedOrder,
-    OrderPage,
-    RejectedItem,
-    Shop,
-    decode_data,
-)
+from creatorflow.integrations.tiktok.models import AuthorizedShopsData, Shop, decode_data
 from creatorflow.integrations.tiktok.models_fulfilment import (
     CreatedPackage,
     Dimension,
@@ -35,6 +28,7 @@ from creatorflow.integrations.tiktok.models_fulfilment import (
     TrackingEvent,
     Weight,
 )
+from creatorflow.integrations.tiktok.models_pages import DecodedOrder, OrderPage, RejectedItem
 from creatorflow.integrations.tiktok.models_products import (
     DecodedProduct,
     InventoryProduct,

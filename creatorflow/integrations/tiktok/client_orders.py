@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from creatorflow.integrations.tiktok.client_core import TikTokCore
-from creatorflow.integrations.tiktok.models import OrderPage, decode_order_page
+from creatorflow.integrations.tiktok.models_pages import OrderPage, decode_order_page
 
 __all__ = ["DETAIL_BATCH", "OrdersMixin"]
 

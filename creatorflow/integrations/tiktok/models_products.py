@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import msgspec
 
-from creatorflow.integrations.tiktok.models import (
-    Envelope,
-    RejectedItem,
-    decode_items,
-    decode_page,
-)
+from creatorflow.integrations.tiktok.models import Envelope
+from creatorflow.integrations.tiktok.models_pages import RejectedItem, decode_items, decode_page
 
 __all__ = [
     "Audit",

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
-from creatorflow.integrations.tiktok.models import decode_envelope, decode_order_page
+from creatorflow.integrations.tiktok.models import decode_envelope
+from creatorflow.integrations.tiktok.models_pages import decode_order_page
 from creatorflow.services.order_sync import map_order_page
 from creatorflow.store.engine import make_engine, sqlite_url
 from creatorflow.store.order_pages import store_order_page
@@ -101,7 +102,9 @@ def mutated_orders(draw: st.DrawFn) -> dict[str, Any]:
             last = path[-1]
             if draw(st.booleans()) and isinstance(target, dict):
                 target.pop(last, None)
-            elif isinstance(target, dict) or (isinstance(target, list) and len(target) > last):
+            elif isinstance(target, dict) or (
+                isinstance(target, list) and isinstance(last, int) and len(target) > last
+            ):
                 target[last] = draw(junk)
     return order
 
