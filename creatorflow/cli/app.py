@@ -17,6 +17,7 @@ from creatorflow.cli.commands import (
     database,
     orders,
     products,
+    sandbox,
     secrets,
     setup,
     shops,
@@ -63,6 +64,7 @@ app.add_typer(connect.app, name="connect")
 app.add_typer(shops.app, name="shops")
 app.add_typer(orders.app, name="orders")
 app.add_typer(products.app, name="products")
+app.add_typer(sandbox.app, name="sandbox")
 
 
 def main() -> None:

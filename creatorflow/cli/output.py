@@ -35,6 +35,8 @@ class Column:
     key: str
     header: str
     justify: str = "left"
+    #: Ids are copied and pasted whole: never fold them across lines.
+    no_wrap: bool = False
 
 
 def plain(value: object) -> Any:
@@ -58,6 +60,11 @@ def plain(value: object) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return str(value)
+
+
+def when(value: datetime | None) -> str:
+    """A time for a table: local, to the minute (JSON and CSV keep full ISO-8601 UTC)."""
+    return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def _cell(value: object) -> str:
@@ -123,7 +130,12 @@ def emit_rows(
 
     table = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
     for column in columns:
-        table.add_column(column.header, justify=column.justify, overflow="fold")  # type: ignore[arg-type]
+        table.add_column(
+            column.header,
+            justify=column.justify,  # type: ignore[arg-type]
+            overflow="fold",
+            no_wrap=column.no_wrap,
+        )
     for row in rows:
         table.add_row(*(Text(_cell(row.get(c.key))) for c in columns))
     stdout_console().print(table)

@@ -103,6 +103,19 @@ class Money:
         return f"-{symbol}{plain[1:]}" if plain.startswith("-") else f"{symbol}{plain}"
 
 
+def tidy(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` with the currency's usual decimal places (``65.5700`` → ``65.57``).
+
+    Never rounds: an amount with more significant places than the currency's keeps them.
+    """
+    step = Decimal(1).scaleb(-_MINOR_DIGITS.get(currency, 2))
+    try:
+        short = amount.quantize(step)
+    except InvalidOperation:
+        return amount
+    return short if short == amount else amount.normalize()
+
+
 def total(amounts: list[Money], currency: str) -> Money:
     """Sum amounts of one currency; an empty list is zero.
 

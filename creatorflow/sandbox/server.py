@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from types import TracebackType
@@ -44,7 +45,20 @@ class RunningServer:
 
 
 def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Start `app` on `host:port` (0 = a free port) and return once it accepts connections."""
+    """Start `app` on `host:port` (0 = a free port) and return once it accepts connections.
+
+    Raises:
+        OSError: the address cannot be bound (in use, not local); raised here, in the caller's
+            thread, because the socket is bound before the server thread starts.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     config = uvicorn.Config(
         app,
         host=host,
@@ -60,7 +74,13 @@ def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> RunningSer
     server = uvicorn.Server(config)
     # uvicorn installs signal handlers only on the main thread, so running it here leaves the
     # host process's Ctrl+C handling alone.
-    thread = threading.Thread(target=server.run, name=f"sandbox-{host}:{port}", daemon=True)
+    real_port = int(sock.getsockname()[1])
+    thread = threading.Thread(
+        target=server.run,
+        kwargs={"sockets": [sock]},
+        name=f"sandbox-{host}:{real_port}",
+        daemon=True,
+    )
     thread.start()
     deadline = time.monotonic() + _START_TIMEOUT
     while not server.started:
@@ -71,6 +91,4 @@ def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> RunningSer
             thread.join()
             raise RuntimeError(f"the sandbox server on {host}:{port} did not start in time")
         time.sleep(0.005)
-    sockets = server.servers[0].sockets
-    real_port = int(sockets[0].getsockname()[1])
     return RunningServer(server, thread, host, real_port)

@@ -115,10 +115,12 @@ class SecretStore:
         backend = self._writable()
         return backend.name if backend is not None else None
 
-    def set(self, name: str, value: str) -> str:
-        """Store ``value`` (exactly as given) in the first writable backend; returns its name."""
-        validate_secret_name(name)
-        validate_secret_value(name, value)
+    def require_writable(self, name: str) -> str:
+        """The backend ``set(name, …)`` would write to; raises before anything is spent.
+
+        Raises:
+            SecretError: no backend can store it, with every option in the hint.
+        """
         backend = self._writable()
         if backend is None:
             raise SecretError(
@@ -126,6 +128,15 @@ class SecretStore:
                 "plain-text secrets file is not enabled.",
                 hint=_no_writable_hint(name),
             )
+        return backend.name
+
+    def set(self, name: str, value: str) -> str:
+        """Store ``value`` (exactly as given) in the first writable backend; returns its name."""
+        validate_secret_name(name)
+        validate_secret_value(name, value)
+        self.require_writable(name)
+        backend = self._writable()
+        assert backend is not None
         backend.set(name, value)
         return backend.name
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from creatorflow.domain.money import tidy
 from creatorflow.domain.orders import LineRecord, SkuUnits, group_units
 from creatorflow.domain.stages import Stage
 from creatorflow.errors import NotFoundError, UsageError
@@ -123,7 +124,7 @@ def _summary(order: object) -> OrderSummary:
         created_at=order.tiktok_created_at,
         updated_at=order.tiktok_updated_at,
         shipping_due_at=order.shipping_due_at,
-        total_amount=order.total_amount,
+        total_amount=tidy(order.total_amount, order.currency),
         currency=order.currency,
         units=order.units,
         hold_reason=order.hold_reason,
@@ -190,7 +191,7 @@ def show_order(services: Services, order_id: str) -> OrderDetail:
                 sku_id=line.sku_id,
                 product_id=line.product_id,
                 product_name=line.product_name,
-                unit_price=line.unit_price,
+                unit_price=tidy(line.unit_price, line.currency),
                 currency=line.currency,
                 seller_sku=line.seller_sku,
                 sku_name=line.sku_name,
@@ -203,7 +204,9 @@ def show_order(services: Services, order_id: str) -> OrderDetail:
                 carrier=shipment.carrier,
                 service=shipment.service,
                 tracking_number=shipment.tracking_number,
-                cost=shipment.cost,
+                cost=tidy(shipment.cost, shipment.currency or "USD")
+                if shipment.cost is not None
+                else None,
                 currency=shipment.currency,
                 state=shipment.state.value,
                 created_at=shipment.created_at,

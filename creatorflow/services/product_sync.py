@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from creatorflow.domain.money import tidy
 from creatorflow.errors import AuthError, CreatorflowError
 from creatorflow.services.context import Services
 from creatorflow.services.order_mapping import UnusableRecord, parse_amount, parse_time
@@ -262,7 +263,9 @@ def list_products(services: Services) -> list[SkuView]:
                         sku_id=sku.id,
                         seller_sku=sku.seller_sku,
                         name=sku.name,
-                        price=sku.price,
+                        price=tidy(sku.price, sku.currency or "USD")
+                        if sku.price is not None
+                        else None,
                         currency=sku.currency,
                         stock=sku.stock,
                         weight=_amount(sku.weight_value, sku.weight_unit),

@@ -171,7 +171,10 @@ def connect_tiktok(
     from creatorflow.store.shops import ShopData, upsert_shops
 
     key = _app_key(services, app_key)
-    store = services.store  # fail on an old schema before spending the single-use code
+    # Fail on an old schema or a secret store that cannot keep the tokens before spending
+    # the single-use code.
+    store = services.store
+    services.secrets.require_writable(ACCESS_TOKEN)
     with _auth_client(services, key) as auth:
         tokens = auth.exchange_code(auth_code.strip())
     _save_tokens(services, tokens)

@@ -54,3 +54,21 @@ def test_display() -> None:
 def test_text_round_trips_cents(amount: Decimal) -> None:
     money = Money(amount, "USD")
     assert Money.parse(money.text(), "USD") == money
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("65.5700", "USD", "65.57"),
+        ("65.0000", "USD", "65.00"),
+        ("0.0001", "USD", "0.0001"),
+        ("5000.0000", "IDR", "5000"),
+        ("1.2500", "KWD", "1.250"),
+    ],
+)
+def test_tidy_shows_usual_places_and_never_rounds(
+    amount: str, currency: str, expected: str
+) -> None:
+    from creatorflow.domain.money import tidy
+
+    assert str(tidy(Decimal(amount), currency)) == expected

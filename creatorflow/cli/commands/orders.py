@@ -16,16 +16,16 @@ if TYPE_CHECKING:
 app = typer.Typer(help="TikTok Shop orders: sync, list, show.")
 
 _LIST_COLUMNS = (
-    Column("id", "Order"),
+    Column("id", "Order", no_wrap=True),
     Column("status", "TikTok status"),
     Column("stage", "Stage"),
     Column("created_at", "Created"),
     Column("shipping_due_at", "Ship by"),
     Column("units", "Units", "right"),
     Column("total_amount", "Total", "right"),
-    Column("currency", ""),
-    Column("hold_reason", "Held because"),
+    Column("currency", "Cur."),
 )
+_REASON = Column("reason", "Why held")
 
 
 def _parse_time(value: str, option: str) -> datetime:
@@ -82,9 +82,20 @@ def sync(
         )
 
 
-def _row(order: OrderSummary) -> dict[str, object]:
-    row: dict[str, object] = plain(order)
-    return row
+def _table_row(order: OrderSummary) -> dict[str, object]:
+    from creatorflow.cli.output import when
+
+    return {
+        "id": order.id,
+        "status": order.status,
+        "stage": order.stage.value,
+        "created_at": when(order.created_at),
+        "shipping_due_at": when(order.shipping_due_at),
+        "units": order.units,
+        "total_amount": str(order.total_amount),
+        "currency": order.currency,
+        "reason": order.hold_reason or order.attention_reason,
+    }
 
 
 @app.command("list")
@@ -114,9 +125,16 @@ def list_(
         due_before=_parse_time(due_before, "--due-before") if due_before else None,
         limit=limit,
     )
+    machine = as_json or as_csv
+    rows = [plain(order) if machine else _table_row(order) for order in orders]
+    reasons = any(order.hold_reason or order.attention_reason for order in orders)
     emit_rows(
-        [_row(order) for order in orders],
-        _LIST_COLUMNS,
+        rows,
+        (*_LIST_COLUMNS, Column("hold_reason", "hold_reason"))
+        if machine
+        else (*_LIST_COLUMNS, _REASON)
+        if reasons
+        else _LIST_COLUMNS,
         as_json=as_json,
         as_csv=as_csv,
         empty="No orders match. Run `creatorflow orders sync` to fetch them.",
@@ -159,7 +177,11 @@ def show(
     if as_json:
         print_json(data)
         return
+    from creatorflow.cli.output import when
+
     summary = {key: value for key, value in data.items() if not isinstance(value, list | dict)}
+    for key in ("created_at", "updated_at", "shipping_due_at"):
+        summary[key] = when(getattr(detail.summary, key))
     address = detail.address
     summary["address"] = (
         "masked by TikTok until the order is ready to ship"
@@ -191,7 +213,7 @@ def show(
         title="Lines",
     )
     emit_rows(
-        data["events"],  # type: ignore[arg-type]
+        [plain(event) | {"at": when(event.at)} for event in detail.events],
         (
             Column("at", "When"),
             Column("actor", "Who"),

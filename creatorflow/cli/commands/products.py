@@ -49,7 +49,7 @@ def list_(ctx: typer.Context, as_json: JsonOption = False, as_csv: CsvOption = F
     emit_rows(
         rows,
         (
-            Column("seller_sku", "SKU"),
+            Column("seller_sku", "SKU", no_wrap=True),
             Column("title", "Product"),
             Column("name", "Variant"),
             Column("price", "Price", "right"),

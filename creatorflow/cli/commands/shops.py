@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="The TikTok shops CreatorFlow is authorised for.")
 
 _COLUMNS = (
-    Column("id", "Shop id"),
+    Column("id", "Shop id", no_wrap=True),
     Column("name", "Name"),
     Column("region", "Region"),
     Column("active", "Active"),
@@ -27,9 +27,22 @@ _COLUMNS = (
 
 def show_shops(shops: Sequence[ShopView], *, as_json: bool, as_csv: bool = False) -> None:
     """Print shops as a table, JSON or CSV."""
-    from creatorflow.cli.output import plain
+    from creatorflow.cli.output import plain, when
 
-    rows = [plain(shop) | {"active": shop.active} for shop in shops]
+    machine = as_json or as_csv
+    rows = [
+        plain(shop)
+        | {"active": shop.active}
+        | (
+            {}
+            if machine
+            else {
+                "access_token_expires_at": when(shop.access_token_expires_at),
+                "refresh_token_expires_at": when(shop.refresh_token_expires_at),
+            }
+        )
+        for shop in shops
+    ]
     emit_rows(
         rows,
         _COLUMNS,
