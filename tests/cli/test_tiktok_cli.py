@@ -94,8 +94,28 @@ def test_interactive_connect_checks_the_pasted_state(
     forged = f"https://localhost/callback?code={sim.issue_auth_code()}&state=forged"
     result = cli("connect", "tiktok", "--no-browser", input=forged + "\n")
     assert result.exit_code == 3
-    assert "open_authorize" not in result.stdout
+    assert "/open/authorize?" not in result.stdout  # the link is a message, not data
     assert "/open/authorize?" in result.stderr
+
+
+def test_interactive_connect_with_the_pasted_redirect(
+    shop_env: None,
+    server: RunningServer,
+    cli: Invoke,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import httpx
+
+    monkeypatch.setattr("creatorflow.cli.state.stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("creatorflow.integrations.tiktok.oauth.new_state", lambda: "st4te")
+    # What the seller's browser shows after "Authorize" on the sandbox's page.
+    page = httpx.get(f"{server.base_url}/open/authorize?service_id=sandbox-service&state=st4te")
+    redirect = page.text.split("<pre id='redirect'>")[1].split("</pre>")[0].replace("&amp;", "&")
+    result = cli("connect", "tiktok", "--no-browser", input=redirect + "\n")
+    assert result.exit_code == 0, result.stderr
+    assert f"{server.base_url}/open/authorize?" in result.stderr
+    assert "state=st4te" in result.stderr
+    assert parse_json(cli("shops", "list", "--json"))
 
 
 def test_sync_list_and_show_orders(connected: None, sim: TikTokShopSimulator, cli: Invoke) -> None:
@@ -122,7 +142,8 @@ def test_sync_list_and_show_orders(connected: None, sim: TikTokShopSimulator, cl
     )
     assert detail["address"] is not None
     assert "*" not in (detail["address"]["name"] or "")
-    assert detail["events"][0]["to_value"] == ready[0]["status"] or len(detail["events"]) > 1
+    statuses = [event["to_value"] for event in detail["events"] if event["kind"] == "status"]
+    assert statuses[-1] == ready[0]["status"]
 
     again = parse_json(cli("orders", "sync", "--json"))
     assert (again["new"], again["updated"]) == (0, 0)

@@ -138,3 +138,14 @@ def test_a_revoked_authorization_asks_to_reconnect(
 def test_sync_without_a_connection_says_how_to_connect(services: Services) -> None:
     with pytest.raises(AuthError, match="No TikTok shop is connected"):
         sync_orders(services)
+
+
+def test_an_expired_refresh_token_asks_to_reconnect(
+    connected: Services, sim: TikTokShopSimulator
+) -> None:
+    sim.expire_access_tokens()
+    sim.expire_refresh_tokens()
+    with pytest.raises(AuthError) as info:
+        sync_orders(connected)
+    assert info.value.exit_code == 3
+    assert "connect tiktok" in (info.value.hint or "")
