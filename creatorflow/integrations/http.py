@@ -28,7 +28,8 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from types import TracebackType
+from typing import Self, TypeVar
 
 import httpx
 
@@ -40,6 +41,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "TRANSIENT_STATUSES",
     "USER_AGENT",
+    "ClosingClient",
     "NetworkError",
     "TransientHTTPError",
     "call_with_retries",
@@ -89,6 +91,27 @@ class NetworkError(ProviderError):
     ) -> None:
         super().__init__(message, title=title, hint=hint)
         self.may_have_reached_provider = may_have_reached_provider
+
+
+class ClosingClient:
+    """Base of API clients holding one ``httpx.Client`` in ``_http``: close it, or use ``with``."""
+
+    _http: httpx.Client
+
+    def close(self) -> None:
+        """Close the underlying HTTP connections."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 @functools.cache

@@ -17,13 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from creatorflow.domain.orders import OrderRecord
-from creatorflow.errors import CreatorflowError
 from creatorflow.services.context import Services
-from creatorflow.services.tiktok_connection import open_client
+from creatorflow.services.shop_sync import for_each_shop, sync_start
 
 if TYPE_CHECKING:
     from creatorflow.integrations.tiktok.client import OrderPage, TikTokClient
@@ -118,24 +117,6 @@ def _refresh_addresses(
     return [by_id.get(record.id, record) for record in records], refreshed
 
 
-def _start(
-    services: Services, shop: Shop, *, full: bool, since: datetime | None
-) -> datetime | None:
-    from creatorflow.store.sync_state import read_cursor
-
-    if since is not None:
-        return since
-    if full:
-        return None
-    with services.store.read() as session:
-        cursor = read_cursor(session, shop.id, RESOURCE)
-        watermark = cursor.watermark if cursor is not None else None
-    if watermark is None:
-        return None
-    overlap = timedelta(minutes=services.settings.integer("tiktok.sync_overlap_minutes"))
-    return watermark - overlap
-
-
 def _store_page(
     services: Services,
     shop: Shop,
@@ -185,7 +166,7 @@ def _sync_shop(
 ) -> None:
     from creatorflow.store.order_pages import prepare_order_page
 
-    start = _start(services, shop, full=full, since=since)
+    start = sync_start(services, shop.id, RESOURCE, full=full, since=since)
     since_ts = int(start.timestamp()) if start is not None else None
     dialect = services.store.engine.dialect
 
@@ -242,35 +223,19 @@ def sync_orders(
         AuthError: not connected, or TikTok revoked the authorisation (exit code 3).
         ProviderError: TikTok failed after retries; the pages stored so far stay stored.
     """
-    from creatorflow.store.shops import active_shops
-    from creatorflow.store.sync_state import record_sync_failure
-
     summary = OrderSyncSummary()
-    with services.store.read() as session:
-        shops = active_shops(session)
-    if not shops:
-        from creatorflow.errors import AuthError
 
-        raise AuthError(
-            "No TikTok shop is connected.",
-            hint="Run `creatorflow connect tiktok` to authorise CreatorFlow for your shop.",
+    def work(client: TikTokClient, shop: Shop) -> None:
+        _sync_shop(
+            services,
+            client,
+            shop,
+            full=full,
+            since=since,
+            progress=progress,
+            now=now,
+            summary=summary,
         )
-    with open_client(services, now=now) as client:
-        for shop in shops:
-            try:
-                _sync_shop(
-                    services,
-                    client,
-                    shop,
-                    full=full,
-                    since=since,
-                    progress=progress,
-                    now=now,
-                    summary=summary,
-                )
-            except CreatorflowError as exc:
-                with services.store.write() as session:
-                    record_sync_failure(session, shop.id, RESOURCE, exc.message, now=now())
-                raise
-            summary.shops += 1
+
+    summary.shops = for_each_shop(services, RESOURCE, work, now=now)
     return summary

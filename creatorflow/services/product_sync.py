@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from creatorflow.domain.money import tidy
-from creatorflow.errors import AuthError, CreatorflowError
 from creatorflow.services.context import Services
 from creatorflow.services.order_mapping import UnusableRecord, parse_amount, parse_time
-from creatorflow.services.tiktok_connection import open_client
+from creatorflow.services.shop_sync import for_each_shop, sync_start
 
 if TYPE_CHECKING:
     from creatorflow.integrations.tiktok.client import DecodedProduct, ProductPage, TikTokClient
@@ -146,15 +145,9 @@ def _sync_shop(
     progress: Callable[[int, int | None], None] | None,
 ) -> None:
     from creatorflow.store.product_pages import store_product_page
-    from creatorflow.store.sync_state import advance_watermark, quarantine, read_cursor
+    from creatorflow.store.sync_state import advance_watermark, quarantine
 
-    start: datetime | None = None
-    if not full:
-        with services.store.read() as session:
-            cursor = read_cursor(session, shop.id, RESOURCE)
-            if cursor is not None and cursor.watermark is not None:
-                overlap = services.settings.integer("tiktok.sync_overlap_minutes")
-                start = cursor.watermark - timedelta(minutes=overlap)
+    start = sync_start(services, shop.id, RESOURCE, full=full)
     token: str | None = None
     seen = 0
     while True:
@@ -196,34 +189,12 @@ def sync_products(
         AuthError: not connected, or the authorisation was revoked (exit code 3).
         ProviderError: TikTok failed after retries; stored pages stay stored.
     """
-    from creatorflow.store.shops import active_shops
-    from creatorflow.store.sync_state import record_sync_failure
-
-    with services.store.read() as session:
-        shops = active_shops(session)
-    if not shops:
-        raise AuthError(
-            "No TikTok shop is connected.",
-            hint="Run `creatorflow connect tiktok` to authorise CreatorFlow for your shop.",
-        )
     summary = ProductSyncSummary()
-    with open_client(services, now=now) as client:
-        for shop in shops:
-            try:
-                _sync_shop(
-                    services,
-                    client,
-                    shop,
-                    full=full,
-                    now=now,
-                    summary=summary,
-                    progress=progress,
-                )
-            except CreatorflowError as exc:
-                with services.store.write() as session:
-                    record_sync_failure(session, shop.id, RESOURCE, exc.message, now=now())
-                raise
-            summary.shops += 1
+
+    def work(client: TikTokClient, shop: Shop) -> None:
+        _sync_shop(services, client, shop, full=full, now=now, summary=summary, progress=progress)
+
+    summary.shops = for_each_shop(services, RESOURCE, work, now=now)
     return summary
 
 

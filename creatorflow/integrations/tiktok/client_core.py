@@ -16,14 +16,14 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 import msgspec
 
 from creatorflow.integrations.http import (
+    ClosingClient,
     call_with_retries,
     make_client,
     raise_for_transport,
@@ -67,7 +67,7 @@ def _query_text(value: str | int | bool | Sequence[str]) -> str:
     return ",".join(value)
 
 
-class TikTokCore:
+class TikTokCore(ClosingClient):
     """Signs, sends and checks TikTok Shop Open API requests; the endpoints build on it."""
 
     def __init__(
@@ -91,21 +91,6 @@ class TikTokCore:
         self._now = now
         self._sleep = sleep
         self._attempts = attempts
-
-    def close(self) -> None:
-        """Close the underlying HTTP connections."""
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _call(
         self,

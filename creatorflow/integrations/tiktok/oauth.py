@@ -16,14 +16,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Self
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
 from creatorflow.errors import AuthError, ProviderError, RateLimitedError
 from creatorflow.integrations.http import (
+    ClosingClient,
     TransientHTTPError,
     call_with_retries,
     make_client,
@@ -101,7 +100,7 @@ def _token_set(data: TokenData, now: datetime) -> TokenSet:
     )
 
 
-class TikTokAuthClient:
+class TikTokAuthClient(ClosingClient):
     """Client of TikTok's token service: exchanges authorisation codes and refreshes tokens."""
 
     def __init__(
@@ -121,21 +120,6 @@ class TikTokAuthClient:
         self._now = now
         self._sleep = sleep
         self._attempts = attempts
-
-    def close(self) -> None:
-        """Close the underlying HTTP connections."""
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def exchange_code(self, auth_code: str) -> TokenSet:
         """Trade the ``code`` of the authorisation redirect for the seller's tokens.
