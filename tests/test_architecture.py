@@ -23,6 +23,8 @@ HEAVY = {
     "pypdf",
     "fpdf",
     "reportlab",
+    "uvicorn",
+    "starlette",
 }
 
 

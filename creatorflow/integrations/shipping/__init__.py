@@ -1,0 +1,1 @@
+"""Label providers (Shippo, EasyPost, TikTok Shipping) behind one protocol (``base.py``)."""
