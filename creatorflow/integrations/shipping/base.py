@@ -34,6 +34,7 @@ __all__ = [
     "Label",
     "LabelFormat",
     "LabelProvider",
+    "LabelReference",
     "LabelRejected",
     "Parcel",
     "PurchaseOutcomeUnknown",
@@ -176,6 +177,35 @@ class TrackingUpdate:
             if event.status not in (TrackingStatus.UNKNOWN, TrackingStatus.PRE_TRANSIT):
                 return event.at
         return None
+
+
+@dataclass(frozen=True)
+class LabelReference:
+    """The journal key of one label purchase: ``label:{shop}:{order}:{package}:{generation}``.
+
+    It is sent to the provider with the purchase (Shippo ``metadata``, EasyPost ``reference``)
+    and is how a purchase is found again. TikTok Shipping reads the order id from it.
+    """
+
+    shop_id: str
+    order_id: str
+    package: str
+    generation: int
+
+    def __str__(self) -> str:
+        return f"label:{self.shop_id}:{self.order_id}:{self.package}:{self.generation}"
+
+    @classmethod
+    def parse(cls, text: str) -> LabelReference:
+        """Read a key made by ``str()``.
+
+        Raises:
+            ValueError: not a label key.
+        """
+        parts = text.split(":")
+        if len(parts) != 5 or parts[0] != "label" or not all(parts[1:4]):
+            raise ValueError(f"not a label reference: {text!r}")
+        return cls(parts[1], parts[2], parts[3], int(parts[4]))
 
 
 class LabelRejected(ProviderError):
