@@ -15,8 +15,12 @@ from creatorflow.cli.commands import (
     config,
     connect,
     database,
+    labels,
     orders,
+    orders_queue,
+    presets,
     products,
+    rules,
     sandbox,
     secrets,
     setup,
@@ -64,6 +68,10 @@ app.add_typer(connect.app, name="connect")
 app.add_typer(shops.app, name="shops")
 app.add_typer(orders.app, name="orders")
 app.add_typer(products.app, name="products")
+app.add_typer(presets.app, name="presets")
+app.add_typer(rules.app, name="rules")
+app.add_typer(labels.app, name="labels")
+_ = orders_queue  # registers approve, hold and release on the orders group
 app.add_typer(sandbox.app, name="sandbox")
 
 

@@ -14,7 +14,7 @@ with Get Order Detail before they are stored, so a label is never bought for ``J
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,11 +26,17 @@ from creatorflow.services.shop_sync import for_each_shop, sync_start
 
 if TYPE_CHECKING:
     from creatorflow.integrations.tiktok.client import OrderPage, TikTokClient
-    from creatorflow.store.order_pages import PreparedPage
+    from creatorflow.store.order_pages import PageOutcome, PreparedPage
     from creatorflow.store.sync_state import Rejected
     from creatorflow.store.tables import Shop
 
-__all__ = ["OrderSyncSummary", "SyncProgress", "map_order_page", "sync_orders"]
+__all__ = [
+    "OrderSyncSummary",
+    "SyncProgress",
+    "map_order_page",
+    "store_fresh_orders",
+    "sync_orders",
+]
 
 RESOURCE = "orders"
 #: Statuses in which the address must be real before anything is bought.
@@ -201,6 +207,27 @@ def _sync_shop(
                 progress(SyncProgress(shop.name, pages, seen, fetched.total))
             if fetched.next_token is None:
                 return
+
+
+def store_fresh_orders(
+    services: Services,
+    client: TikTokClient,
+    shop: Shop,
+    order_ids: Sequence[str],
+    *,
+    now: Callable[[], datetime] = _utcnow,
+) -> tuple[PageOutcome, int]:
+    """Fetch orders by id (Get Order Detail) and store them; returns the outcome and how many
+    were quarantined. Used before a purchase and for webhooks."""
+    from creatorflow.store.order_pages import store_order_page
+    from creatorflow.store.sync_state import quarantine
+
+    page = client.order_details(shop.cipher, list(order_ids))
+    records, rejected = map_order_page(page, shop.id)
+    with services.store.write() as session:
+        quarantine(session, shop.id, RESOURCE, rejected, now=now())
+        outcome = store_order_page(session, records, now=now())
+    return outcome, len(rejected)
 
 
 def sync_orders(

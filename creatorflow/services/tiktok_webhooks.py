@@ -51,9 +51,7 @@ def _utcnow() -> datetime:
 
 
 def _refresh_order(services: Services, event: WebhookEvent, order_id: str, now: datetime) -> str:
-    from creatorflow.services.order_sync import map_order_page
-    from creatorflow.store.order_pages import store_order_page
-    from creatorflow.store.sync_state import quarantine
+    from creatorflow.services.order_sync import store_fresh_orders
     from creatorflow.store.tables import Shop
 
     with services.store.read() as session:
@@ -61,12 +59,10 @@ def _refresh_order(services: Services, event: WebhookEvent, order_id: str, now: 
     if shop is None or shop.deauthorized_at is not None:
         return "ignored: unknown or revoked shop"
     with open_client(services) as client:
-        page = client.order_details(shop.cipher, [order_id])
-    records, rejected = map_order_page(page, shop.id)
-    with services.store.write() as session:
-        quarantine(session, shop.id, "orders", rejected, now=now)
-        outcome = store_order_page(session, records, now=now)
-    if rejected:
+        outcome, quarantined = store_fresh_orders(
+            services, client, shop, [order_id], now=lambda: now
+        )
+    if quarantined:
         return "quarantined"
     if outcome.new or outcome.updated:
         return "order refreshed"

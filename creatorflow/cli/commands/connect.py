@@ -88,3 +88,42 @@ def tiktok(
     who = f" as {result.seller_name}" if result.seller_name else ""
     console.print(f"Connected{who}: {len(result.shops)} shop(s). Next: `creatorflow orders sync`.")
     show_shops(result.shops, as_json=False)
+
+
+def _connect_provider(ctx: typer.Context, name: str, secret: str, from_stdin: bool) -> None:
+    from creatorflow.cli.output import stderr_console
+    from creatorflow.errors import UsageError
+    from creatorflow.services.credentials import secret_env_var
+    from creatorflow.services.label_providers import connect_provider
+
+    if from_stdin:
+        key = sys.stdin.read().strip()
+    elif state.stdin_is_terminal():
+        key = typer.prompt(f"{name.capitalize()} API key", hide_input=True, prompt_suffix=": ")
+    else:
+        raise UsageError(
+            "No terminal to ask for the API key.",
+            hint=f"Pipe it in (`... | creatorflow connect {name} --stdin`) or set "
+            f"{secret_env_var(secret)}.",
+        )
+    console = stderr_console()
+    with console.status(f"Checking the key with {name.capitalize()}…"):
+        backend = connect_provider(state.services(ctx), name, key)
+    console.print(f"{name.capitalize()} connected; the key is stored in {backend}.")
+
+
+StdinOption = Annotated[
+    bool, typer.Option("--stdin", help="Read the API key from standard input (for scripts).")
+]
+
+
+@app.command("shippo")
+def shippo(ctx: typer.Context, from_stdin: StdinOption = False) -> None:
+    """Connect Shippo: the API key is checked with one call, then stored as a secret."""
+    _connect_provider(ctx, "shippo", "shippo_api_key", from_stdin)
+
+
+@app.command("easypost")
+def easypost(ctx: typer.Context, from_stdin: StdinOption = False) -> None:
+    """Connect EasyPost: the API key is checked with one call, then stored as a secret."""
+    _connect_provider(ctx, "easypost", "easypost_api_key", from_stdin)

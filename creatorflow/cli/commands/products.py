@@ -63,3 +63,26 @@ def list_(ctx: typer.Context, as_json: JsonOption = False, as_csv: CsvOption = F
         as_csv=as_csv,
         empty="No products yet. Run `creatorflow products sync`.",
     )
+
+
+@app.command("set-parcel")
+def set_parcel(
+    ctx: typer.Context,
+    sku: Annotated[str, typer.Argument(help="Seller SKU or TikTok SKU id.", show_default=False)],
+    weight: Annotated[
+        str | None, typer.Option("--weight", help="Weight of one unit, e.g. 12oz, 1.5lb, 500g.")
+    ] = None,
+    dims: Annotated[
+        str | None, typer.Option("--dims", help="Size of one unit, e.g. 9x6x2in, 23x15x5cm.")
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option("--preset", help="Box this SKU ships in (a preset name).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a SKU's weight, size and box, used to build each order's parcel."""
+    from creatorflow.cli.output import emit_object
+    from creatorflow.services.parcels import set_parcel as store_parcel
+
+    view = store_parcel(state.services(ctx), sku, weight=weight, dims=dims, preset=preset)
+    emit_object(plain(view), as_json=as_json, title=f"SKU {view.seller_sku or view.sku_id}")

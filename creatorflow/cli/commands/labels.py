@@ -1,0 +1,83 @@
+"""``creatorflow labels``: buy the approved queue, list labels."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from creatorflow.cli import state
+from creatorflow.cli.output import Column, CsvOption, JsonOption, emit_rows, plain
+
+app = typer.Typer(help="Shipping labels: buy the approved queue, list what was bought.")
+
+
+@app.command("buy")
+def buy(
+    ctx: typer.Context,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Work at most this many orders.", min=1)
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Labels bought at once.", min=1, max=32)
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Buy a label for every approved order (once each, ever), then send tracking to TikTok."""
+    from creatorflow.cli.output import print_json, stderr_console
+    from creatorflow.cli.progress import progress_bar
+    from creatorflow.services.label_buying import BuyProgress, buy_labels
+    from creatorflow.services.tracking_push import push_tracking
+
+    services = state.services(ctx)
+    with progress_bar("Buying labels") as advance:
+
+        def report(step: BuyProgress) -> None:
+            advance(step.done, step.total, f"({step.bought} bought)")
+
+        summary = buy_labels(services, limit=limit, workers=workers, progress=report)
+    pushed = push_tracking(services)
+    if as_json:
+        print_json({"labels": plain(summary), "tracking": plain(pushed)})
+        return
+    spend = ", ".join(f"{amount} {currency}" for currency, amount in summary.spend.items())
+    console = stderr_console()
+    console.print(
+        f"Labels: {summary.bought} bought, {summary.adopted} recovered, {summary.held} held, "
+        f"{summary.retry_later} to retry, {summary.needs_attention} need attention"
+        + (f" (spent {spend})" if spend else "")
+        + "."
+    )
+    console.print(
+        f"Tracking sent to TikTok for {pushed.pushed + pushed.already} order(s)"
+        + (f", {pushed.warnings} with a warning" if pushed.warnings else "")
+        + "."
+    )
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", help="Show at most this many.")] = 100,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """List labels, newest first."""
+    from creatorflow.services.labels import list_labels
+
+    rows = [plain(label) for label in list_labels(state.services(ctx), limit=limit)]
+    emit_rows(
+        rows,
+        (
+            Column("order_id", "Order", no_wrap=True),
+            Column("provider", "Provider"),
+            Column("carrier", "Carrier"),
+            Column("service", "Service"),
+            Column("tracking_number", "Tracking", no_wrap=True),
+            Column("cost", "Cost", "right"),
+            Column("state", "State"),
+        ),
+        as_json=as_json,
+        as_csv=as_csv,
+        empty="No labels yet. Approve orders, then `creatorflow labels buy`.",
+    )

@@ -1,0 +1,298 @@
+"""Buying labels from the journal: claim, re-check, reconcile, quote, buy, record.
+
+One approved order is one ``label`` effect (key ``label:{shop}:{order}:{package}:{gen}``,
+written when the order was approved). A worker claims it and then:
+
+1. re-reads the order from TikTok and re-checks every guard (an order can be cancelled, put
+   on hold or get a cancel request between approval and purchase);
+2. if an earlier attempt got as far as the provider (the effect's ``attempt`` marker), asks
+   the provider whether that label exists (**reconcile before retry**, DESIGN §5.1) and adopts
+   it; only a provider's "no such label" allows a new purchase;
+3. otherwise quotes, chooses by the rules, commits the ``attempt`` marker and a ``purchasing``
+   shipment row, and only then calls ``buy``;
+4. records the label, its file and the order's new stage in one transaction, and journals the
+   tracking push.
+
+Crash anywhere and the next claim (after the lease) lands in step 2 with the marker set, so a
+label is never bought twice. ``crash_point`` lets tests stop the process at the dangerous
+instants (``before_buy``, ``after_buy``, ``before_record``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from creatorflow.errors import AuthError, CreatorflowError, RateLimitedError
+from creatorflow.services.context import Services
+
+if TYPE_CHECKING:
+    from creatorflow.integrations.shipping.base import Label, LabelProvider, Rate
+    from creatorflow.integrations.tiktok.client import TikTokClient
+    from creatorflow.services.label_providers import ProviderSet
+    from creatorflow.store.tables import Effect
+
+__all__ = ["LABEL", "BuyProgress", "BuySummary", "buy_labels", "worker_name"]
+
+LABEL = "label"
+_MAX_DELAY = timedelta(minutes=30)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def worker_name() -> str:
+    """Who claims effects in this process: station host and pid (one per thread suffix)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _no_crash(_point: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class BuyProgress:
+    """Reported after every processed effect."""
+
+    done: int
+    total: int | None
+    bought: int
+    order_id: str
+    outcome: str
+
+
+@dataclass
+class BuySummary:
+    """What a ``labels buy`` run did."""
+
+    processed: int = 0
+    bought: int = 0
+    adopted: int = 0
+    held: int = 0
+    retry_later: int = 0
+    needs_attention: int = 0
+    spend: dict[str, Decimal] = field(default_factory=dict)
+
+    def add_spend(self, amount: Decimal, currency: str) -> None:
+        """Count a label's cost."""
+        self.spend[currency] = self.spend.get(currency, Decimal(0)) + amount
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt ``attempts + 1``: 30 s doubling, at most 30 minutes."""
+    return min(_MAX_DELAY, timedelta(seconds=30 * 2 ** max(0, attempts - 1)))
+
+
+@dataclass
+class _Run:
+    services: Services
+    client: TikTokClient
+    providers: ProviderSet
+    worker: str
+    now: Callable[[], datetime]
+    crash_point: Callable[[str], None]
+
+
+def _rate_to_json(rate: Rate) -> dict[str, Any]:
+    return {
+        "provider": rate.provider,
+        "rate_id": rate.rate_id,
+        "shipment_id": rate.shipment_id,
+        "carrier": rate.carrier,
+        "service": rate.service,
+        "service_token": rate.service_token,
+        "amount": str(rate.amount),
+        "currency": rate.currency,
+        "estimated_days": rate.estimated_days,
+    }
+
+
+def _rate_from_json(data: dict[str, Any]) -> Rate:
+    from creatorflow.integrations.shipping.base import Rate
+
+    return Rate(
+        provider=data["provider"],
+        rate_id=data["rate_id"],
+        shipment_id=data.get("shipment_id"),
+        carrier=data["carrier"],
+        service=data["service"],
+        service_token=data["service_token"],
+        amount=Decimal(data["amount"]),
+        currency=data["currency"],
+        estimated_days=data.get("estimated_days"),
+    )
+
+
+def _provider(run: _Run, name: str, shop_cipher: str) -> LabelProvider:
+    if name == "tiktok_shipping":
+        from creatorflow.integrations.shipping.tiktok_shipping import TikTokShippingProvider
+
+        return TikTokShippingProvider(run.client, shop_cipher)
+    found = run.providers.providers.get(name)
+    if found is None:
+        raise AuthError(
+            f"The label provider {name} is not connected any more.",
+            hint=f"Run `creatorflow connect {name}`.",
+        )
+    return found
+
+
+def _work_one(run: _Run, effect_id: int, summary: BuySummary) -> str:
+    """Process one claimed label effect; returns a one-word outcome for progress."""
+    from creatorflow.integrations.shipping.base import (
+        LabelReference,
+        LabelRejected,
+        PurchaseOutcomeUnknown,
+    )
+    from creatorflow.services import label_records as records
+    from creatorflow.services.purchase_planning import plan_purchase, refresh_order
+
+    services = run.services
+    effect = records.load_effect(services, effect_id)
+    reference = LabelReference.parse(effect.key)
+    shop = records.load_shop(services, reference.shop_id)
+    try:
+        refresh_order(services, run.client, shop, reference.order_id)
+        attempt = (effect.request or {}).get("attempt")
+        if attempt is not None:
+            tried = _rate_from_json(attempt)
+            provider = _provider(run, tried.provider, shop.cipher)
+            run.providers.throttle(tried.provider).acquire()
+            found = provider.find_purchase(reference=str(reference), rate=tried)
+            if found is not None:
+                _record(run, effect, provider, found, summary, adopted=True)
+                return "adopted"
+        plan = plan_purchase(
+            services,
+            run.client,
+            run.providers,
+            shop,
+            reference,
+            now=run.now(),
+            preference=effect.request,
+        )
+        if plan.refusals:
+            records.refuse(services, effect, run.worker, plan.refusals, now=run.now())
+            summary.held += 1
+            return "held"
+        rate = plan.rate
+        if rate is None:
+            raise LabelRejected(" ".join(plan.explanation) or "No rate could be chosen.")
+        provider = _provider(run, rate.provider, shop.cipher)
+        records.mark_attempt(services, effect, run.worker, _rate_to_json(rate), now=run.now())
+        run.crash_point("before_buy")
+        run.providers.throttle(rate.provider).acquire()
+        label = provider.buy(rate, label_format=plan.label_format, reference=str(reference))
+        run.crash_point("after_buy")
+        _record(run, effect, provider, label, summary, adopted=False)
+        return "bought"
+    except LabelRejected as exc:
+        records.attention(services, effect, run.worker, exc.message, now=run.now())
+        summary.needs_attention += 1
+        return "refused"
+    except (PurchaseOutcomeUnknown, RateLimitedError) as exc:
+        delay = backoff(effect.attempts)
+        if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+            delay = timedelta(seconds=exc.retry_after)
+        records.later(services, effect, run.worker, exc.message, delay=delay, now=run.now())
+        summary.retry_later += 1
+        return "retry"
+    except AuthError:
+        records.later(
+            services, effect, run.worker, "authorisation failed", delay=backoff(1), now=run.now()
+        )
+        raise
+    except CreatorflowError as exc:
+        records.later(
+            services, effect, run.worker, exc.message, delay=backoff(effect.attempts), now=run.now()
+        )
+        summary.retry_later += 1
+        return "retry"
+
+
+def _record(
+    run: _Run,
+    effect: Effect,
+    provider: LabelProvider,
+    label: Label,
+    summary: BuySummary,
+    *,
+    adopted: bool,
+) -> None:
+    from creatorflow.services import label_records as records
+
+    try:
+        content: bytes | None = provider.download(label)
+    except CreatorflowError:
+        content = None  # the label is bought; its file can be fetched again when printing
+    run.crash_point("before_record")
+    records.record_label(run.services, effect, run.worker, label, content, now=run.now())
+    summary.add_spend(label.cost, label.currency)
+    if adopted:
+        summary.adopted += 1
+    else:
+        summary.bought += 1
+
+
+def buy_labels(
+    services: Services,
+    *,
+    limit: int | None = None,
+    order_ids: list[str] | None = None,
+    workers: int | None = None,
+    progress: Callable[[BuyProgress], None] | None = None,
+    now: Callable[[], datetime] = _utcnow,
+    crash_point: Callable[[str], None] = _no_crash,
+) -> BuySummary:
+    """Work the approved queue: buy (or adopt) one label per approved order.
+
+    Args:
+        limit: Stop after this many effects.
+        order_ids: Only these orders.
+        workers: Purchases in flight at once (default ``labels.workers``).
+
+    Raises:
+        AuthError: TikTok or a provider refused our credentials (the run stops).
+    """
+    from creatorflow.services.label_providers import build_outside_providers
+    from creatorflow.services.label_records import claim_label, pending_labels
+    from creatorflow.services.tiktok_connection import open_client
+
+    summary = BuySummary()
+    total = pending_labels(services, order_ids)
+    if limit is not None:
+        total = min(total, limit)
+    count = workers or services.settings.integer("labels.workers")
+    base = worker_name()
+    providers = build_outside_providers(services)
+    done = 0
+    with open_client(services, now=now) as client:
+
+        def loop(index: int) -> None:
+            nonlocal done
+            run = _Run(services, client, providers, f"{base}:{index}", now, crash_point)
+            while True:
+                if limit is not None and done >= limit:
+                    return
+                claimed = claim_label(services, run.worker, now=now(), order_ids=order_ids)
+                if claimed is None:
+                    return
+                effect_id, order_id = claimed
+                done += 1
+                outcome = _work_one(run, effect_id, summary)
+                summary.processed += 1
+                if progress is not None:
+                    progress(BuyProgress(done, total, summary.bought, order_id, outcome))
+
+        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="creatorflow-buy") as pool:
+            futures = [pool.submit(loop, index) for index in range(count)]
+            for future in futures:
+                future.result()
+    return summary
