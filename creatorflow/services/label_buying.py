@@ -111,6 +111,8 @@ def _rate_to_json(rate: Rate) -> dict[str, Any]:
         "amount": str(rate.amount),
         "currency": rate.currency,
         "estimated_days": rate.estimated_days,
+        # TikTok Shipping keeps the quoted parcel here: buy() must send the same one.
+        "attributes": list(rate.attributes),
     }
 
 
@@ -127,6 +129,7 @@ def _rate_from_json(data: dict[str, Any]) -> Rate:
         amount=Decimal(data["amount"]),
         currency=data["currency"],
         estimated_days=data.get("estimated_days"),
+        attributes=tuple(data.get("attributes") or ()),
     )
 
 

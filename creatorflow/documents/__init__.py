@@ -1,0 +1,1 @@
+"""Printable documents: label sheets (``labels``), packing slips and pick lists."""
