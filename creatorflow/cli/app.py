@@ -15,6 +15,7 @@ from creatorflow.cli.commands import (
     config,
     connect,
     database,
+    demo,
     labels,
     orders,
     orders_queue,
@@ -61,6 +62,7 @@ def root(
 
 
 setup.register(app)
+demo.register(app)
 app.add_typer(config.app, name="config")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(database.app, name="db")
