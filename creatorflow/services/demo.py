@@ -66,12 +66,16 @@ def _sandbox(orders: int, seed: int) -> Iterator[_Sandbox]:
     from creatorflow.sandbox.easypost import EasyPostSimulator
     from creatorflow.sandbox.server import serve
     from creatorflow.sandbox.shippo import ShippoSimulator
+    from creatorflow.sandbox.shippo.limits import LIVE_LIMITS
     from creatorflow.sandbox.tiktok import TikTokShopSimulator
 
     tiktok = TikTokShopSimulator(seed=seed, qps=1000)
     tiktok.generate_orders(orders, spread=timedelta(hours=20), status="AWAITING_SHIPMENT")
     tiktok.generate_orders(max(1, orders // 10), spread=timedelta(minutes=30))
-    shippo = ShippoSimulator(seed, api_key=_SHIPPO_KEY, purchase_seconds=0)
+    # A seller's real (live) account: Shippo's test-mode limits are ten times lower.
+    shippo = ShippoSimulator(
+        seed, api_key=_SHIPPO_KEY, purchase_seconds=0, requests_per_minute=LIVE_LIMITS
+    )
     easypost = EasyPostSimulator(seed, api_key=_EASYPOST_KEY)
 
     def duplicates() -> int:

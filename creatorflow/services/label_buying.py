@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -83,6 +85,17 @@ class BuySummary:
     def add_spend(self, amount: Decimal, currency: str) -> None:
         """Count a label's cost."""
         self.spend[currency] = self.spend.get(currency, Decimal(0)) + amount
+
+    def merge(self, other: BuySummary) -> None:
+        """Add one worker's results (``processed`` counts the effects)."""
+        self.processed += 1
+        self.bought += other.bought
+        self.adopted += other.adopted
+        self.held += other.held
+        self.retry_later += other.retry_later
+        self.needs_attention += other.needs_attention
+        for currency, amount in other.spend.items():
+            self.add_spend(amount, currency)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -192,7 +205,16 @@ def _work_one(run: _Run, effect_id: int, summary: BuySummary) -> str:
         records.mark_attempt(services, effect, run.worker, _rate_to_json(rate), now=run.now())
         run.crash_point("before_buy")
         run.providers.throttle(rate.provider).acquire()
-        label = provider.buy(rate, label_format=plan.label_format, reference=str(reference))
+        try:
+            label = provider.buy(rate, label_format=plan.label_format, reference=str(reference))
+        except RateLimitedError as exc:
+            # A 429 is a refusal: nothing was bought, so the next attempt need not reconcile.
+            delay = timedelta(seconds=exc.retry_after or 30)
+            records.later(
+                services, effect, run.worker, exc.message, delay=delay, now=run.now(), bought=False
+            )
+            summary.retry_later += 1
+            return "retry"
         run.crash_point("after_buy")
         _record(run, effect, provider, label, summary, adopted=False)
         return "bought"
@@ -253,6 +275,8 @@ def buy_labels(
     progress: Callable[[BuyProgress], None] | None = None,
     now: Callable[[], datetime] = _utcnow,
     crash_point: Callable[[str], None] = _no_crash,
+    wait_up_to: timedelta = timedelta(seconds=90),
+    sleep: Callable[[float], None] = time.sleep,
 ) -> BuySummary:
     """Work the approved queue: buy (or adopt) one label per approved order.
 
@@ -260,12 +284,13 @@ def buy_labels(
         limit: Stop after this many effects.
         order_ids: Only these orders.
         workers: Purchases in flight at once (default ``labels.workers``).
+        wait_up_to: Effects due again within this long (after a 429, say) are waited for.
 
     Raises:
         AuthError: TikTok or a provider refused our credentials (the run stops).
     """
     from creatorflow.services.label_providers import build_outside_providers
-    from creatorflow.services.label_records import claim_label, pending_labels
+    from creatorflow.services.label_records import claim_label, next_label_due, pending_labels
     from creatorflow.services.tiktok_connection import open_client
 
     summary = BuySummary()
@@ -276,26 +301,38 @@ def buy_labels(
     base = worker_name()
     providers = build_outside_providers(services)
     done = 0
+    lock = threading.Lock()
     with open_client(services, now=now) as client:
 
         def loop(index: int) -> None:
             nonlocal done
             run = _Run(services, client, providers, f"{base}:{index}", now, crash_point)
             while True:
-                if limit is not None and done >= limit:
-                    return
-                claimed = claim_label(services, run.worker, now=now(), order_ids=order_ids)
-                if claimed is None:
-                    return
+                with lock:
+                    if limit is not None and done >= limit:
+                        return
+                    claimed = claim_label(services, run.worker, now=now(), order_ids=order_ids)
+                    if claimed is None:
+                        return
+                    done += 1
                 effect_id, order_id = claimed
-                done += 1
-                outcome = _work_one(run, effect_id, summary)
-                summary.processed += 1
-                if progress is not None:
-                    progress(BuyProgress(done, total, summary.bought, order_id, outcome))
+                mine = BuySummary()
+                outcome = _work_one(run, effect_id, mine)
+                with lock:
+                    summary.merge(mine)
+                    if progress is not None:
+                        progress(BuyProgress(done, total, summary.bought, order_id, outcome))
 
-        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="creatorflow-buy") as pool:
-            futures = [pool.submit(loop, index) for index in range(count)]
-            for future in futures:
-                future.result()
-    return summary
+        while True:
+            with ThreadPoolExecutor(count, thread_name_prefix="creatorflow-buy") as pool:
+                for future in [pool.submit(loop, index) for index in range(count)]:
+                    future.result()
+            # Work that only waits a little (a rate limit, a provider hiccup) is finished
+            # in this run rather than left to the next one.
+            soon = next_label_due(services, order_ids)
+            if soon is None or (limit is not None and done >= limit):
+                return summary
+            wait = (soon - now()).total_seconds()
+            if wait > wait_up_to.total_seconds():
+                return summary
+            sleep(max(0.0, wait))

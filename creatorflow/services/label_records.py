@@ -34,6 +34,7 @@ __all__ = [
     "load_shop",
     "mark_attempt",
     "move",
+    "next_label_due",
     "pending_labels",
     "record_label",
     "refuse",
@@ -307,9 +308,30 @@ def later(
     *,
     delay: timedelta,
     now: datetime,
+    bought: bool | None = None,
 ) -> None:
-    """A transient failure: try again after ``delay``."""
+    """A transient failure: try again after ``delay``.
+
+    ``bought=False`` says the provider refused the purchase outright (a 429), so the attempt
+    marker is dropped and the next try buys without reconciling first.
+    """
     from creatorflow.store.effects import retry_later
 
     with services.store.write() as session:
-        retry_later(session, effect.id, worker, message, delay=delay, now=now)
+        row = retry_later(session, effect.id, worker, message, delay=delay, now=now)
+        if bought is False and row.request and "attempt" in row.request:
+            row.request = {k: v for k, v in row.request.items() if k != "attempt"}
+
+
+def next_label_due(services: Services, order_ids: Collection[str] | None = None) -> datetime | None:
+    """When the soonest waiting label effect is due again (None when none waits)."""
+    from creatorflow.store.tables import Effect, EffectState
+
+    query = select(func.min(Effect.next_attempt_at)).where(
+        Effect.kind == LABEL, Effect.state == EffectState.PENDING
+    )
+    if order_ids is not None:
+        query = query.where(Effect.order_id.in_(list(order_ids)))
+    with services.store.read() as session:
+        due: datetime | None = session.execute(query).scalar_one()
+        return due

@@ -165,16 +165,18 @@ def order_facts(
     missing = parcel.missing_weight if isinstance(parcel, MissingParcelData) else ()
     # Our own purchase in flight is not a reason to refuse buying it.
     stage = Stage.APPROVED if order.stage is Stage.PURCHASING else order.stage
+    # TikTok prints TikTok Shipping labels itself and keeps their names masked.
+    tiktok_label = order.shipping_type == "TIKTOK"
     return OrderFacts(
         order_id=order.id,
         status=order.status,
         stage=stage,
-        address_masked=order.address_masked,
+        address_masked=order.address_masked and not tiktok_label,
         buyer_cancel_requested=order.buyer_cancel_requested,
         shipping_type=order.shipping_type,
         region=region,
         country=order.country_code,
-        has_ship_to_address=bool(order.address_line1 and order.postal_code),
+        has_ship_to_address=tiktok_label or bool(order.address_line1 and order.postal_code),
         missing_weight_skus=missing,
         units=order.units,
         plan_order_limit=limit,
