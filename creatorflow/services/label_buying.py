@@ -302,7 +302,8 @@ def buy_labels(
     providers = build_outside_providers(services)
     done = 0
     lock = threading.Lock()
-    with open_client(services, now=now) as client:
+    # TikTok checks request timestamps against the real clock, whatever `now` the run uses.
+    with open_client(services) as client:
 
         def loop(index: int) -> None:
             nonlocal done
@@ -323,16 +324,20 @@ def buy_labels(
                     if progress is not None:
                         progress(BuyProgress(done, total, summary.bought, order_id, outcome))
 
+        waited = False
         while True:
+            before = done
             with ThreadPoolExecutor(count, thread_name_prefix="creatorflow-buy") as pool:
                 for future in [pool.submit(loop, index) for index in range(count)]:
                     future.result()
             # Work that only waits a little (a rate limit, a provider hiccup) is finished
-            # in this run rather than left to the next one.
+            # in this run rather than left to the next one; a wait that brought nothing due
+            # (another station holds the claims) ends the run.
             soon = next_label_due(services, order_ids)
             if soon is None or (limit is not None and done >= limit):
                 return summary
             wait = (soon - now()).total_seconds()
-            if wait > wait_up_to.total_seconds():
+            if wait > wait_up_to.total_seconds() or (waited and done == before):
                 return summary
             sleep(max(0.0, wait))
+            waited = True

@@ -186,6 +186,6 @@ def push_tracking(
         return summary
     from creatorflow.services.tiktok_connection import open_client
 
-    with open_client(services, now=now) as opened:
+    with open_client(services) as opened:  # signatures need the real clock
         work(opened)
     return summary
