@@ -1,4 +1,4 @@
-"""Durable file writes shared by the config file and the opt-in secrets file."""
+"""Durable file writes: the config file, the opt-in secrets file, label files."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomically(path: Path, text: str, *, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``text`` so that a crash leaves the old or the new file, never half.
+def write_atomically(path: Path, content: str | bytes, *, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``content`` so a crash leaves the old or the new file, never half.
+
+    Text is written as UTF-8, exactly (no newline translation).
 
     The temporary file is created owner-only in the same folder (so the value is never
     readable by others, not even briefly), fsynced, renamed over ``path``, and the folder is
@@ -21,8 +23,8 @@ def write_atomically(path: Path, text: str, *, mode: int = 0o600) -> None:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)

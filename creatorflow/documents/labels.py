@@ -13,11 +13,11 @@ write the result atomically (owner-only), so a printer folder never sees half a 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from creatorflow.fileio import write_atomically
 
 if TYPE_CHECKING:
     from pypdf import PageObject, Transformation
@@ -26,7 +26,6 @@ __all__ = [
     "LABEL_4X6",
     "concat_zpl",
     "merge_labels",
-    "write_bytes_atomically",
     "write_label_pdf",
     "write_label_zpl",
 ]
@@ -168,37 +167,6 @@ def concat_zpl(files: Sequence[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def write_bytes_atomically(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``data``: a crash leaves the old file or the new one, never half.
-
-    The bytes sibling of :func:`creatorflow.fileio.write_atomically`: an owner-only temporary
-    file in the same folder, fsynced, renamed over ``path``, then the folder fsynced. On any
-    error the temporary file is removed.
-
-    Raises:
-        OSError: the folder is not writable, the disk is full, or ``path`` is a folder.
-    """
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    if os.name == "posix":  # Windows cannot open a folder to fsync it
-        folder_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(folder_fd)
-        finally:
-            os.close(folder_fd)
-
-
 def write_label_pdf(
     files: Sequence[bytes], path: Path, *, page_size: tuple[float, float] = LABEL_4X6
 ) -> None:
@@ -206,9 +174,9 @@ def write_label_pdf(
 
     Raises:
         ValueError: as :func:`merge_labels` (nothing is written then). OSError: as
-            :func:`write_bytes_atomically`.
+            :func:`creatorflow.fileio.write_atomically`.
     """
-    write_bytes_atomically(path, merge_labels(files, page_size=page_size))
+    write_atomically(path, merge_labels(files, page_size=page_size))
 
 
 def write_label_zpl(files: Sequence[bytes], path: Path) -> None:
@@ -216,6 +184,6 @@ def write_label_zpl(files: Sequence[bytes], path: Path) -> None:
 
     Raises:
         ValueError: as :func:`concat_zpl` (nothing is written then). OSError: as
-            :func:`write_bytes_atomically`.
+            :func:`creatorflow.fileio.write_atomically`.
     """
-    write_bytes_atomically(path, concat_zpl(files))
+    write_atomically(path, concat_zpl(files))

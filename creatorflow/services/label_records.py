@@ -171,23 +171,6 @@ def label_file(services: Services, order_id: str, generation: int, extension: st
     return services.paths.data_dir / "labels" / f"{order_id}-{generation}.{extension}"
 
 
-def _save(path: Path, content: bytes) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def record_label(
     services: Services,
     effect: Effect,
@@ -207,7 +190,9 @@ def record_label(
     if content is not None:
         extension = "zpl" if label.label_format is LabelFormat.ZPL else "pdf"
         path = label_file(services, reference.order_id, reference.generation, extension)
-        _save(path, content)
+        from creatorflow.fileio import write_atomically
+
+        write_atomically(path, content)
     with services.store.write() as session:
         shipment = _shipment(session, effect)
         if shipment is None:

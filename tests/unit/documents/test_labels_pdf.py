@@ -17,10 +17,10 @@ from creatorflow.documents.labels import (
     LABEL_4X6,
     concat_zpl,
     merge_labels,
-    write_bytes_atomically,
     write_label_pdf,
     write_label_zpl,
 )
+from creatorflow.fileio import write_atomically
 
 A6 = (297.64, 419.53)
 ZPL_1 = b"^XA^FO50,50^A0N,40,40^FDLabel one^FS^XZ"
@@ -204,7 +204,7 @@ def test_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     in_the_way = tmp_path / "labels.pdf"
     in_the_way.mkdir()  # a folder where the file should go: the final rename fails
     with pytest.raises(OSError):
-        write_bytes_atomically(in_the_way, b"%PDF-1.4\n")
+        write_atomically(in_the_way, b"%PDF-1.4\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.pdf"]
     assert in_the_way.is_dir()
     assert not os.listdir(in_the_way)
