@@ -209,8 +209,11 @@ class ShippoProvider:
         return out
 
     def _pauses(self) -> list[float]:
-        """Bounded backoff: 0.5, 1, 2, 4, 5, 5 … seconds, summing to ``poll_seconds``."""
-        pauses, delay, total = [], 0.5, 0.0
+        """Bounded backoff: 0.2, 0.5, 1, 2, 4, 5, 5 … seconds, summing to ``poll_seconds``.
+
+        Most purchases settle within a second, so the first look comes early.
+        """
+        pauses, delay, total = [0.2], 0.5, 0.2
         while total < self._poll_seconds:
             pause = min(delay, self._poll_seconds - total)
             pauses.append(pause)

@@ -222,7 +222,7 @@ def test_queued_purchase_is_polled_with_backoff() -> None:
         rate = cheapest(world)
         label = world.provider.buy(rate, label_format=LabelFormat.PDF_4X6, reference="q1")
         assert label.tracking_number
-        assert world.sleeps.calls == [0.5, 1.0, 2.0, 4.0]
+        assert world.sleeps.calls == [0.2, 0.5, 1.0, 2.0]
 
 
 def test_purchase_still_queued_after_the_budget_is_unknown_then_adopted() -> None:
