@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from creatorflow.store.base import Base, one_of, utcnow
 from creatorflow.store.tables_orders import Order, Shipment, Shop
-from creatorflow.store.types import StrEnumText
+from creatorflow.store.types import Json, StrEnumText
 
 
 class EffectState(StrEnum):
@@ -180,3 +180,21 @@ class UsageEvent(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+
+
+class PrintJob(Base):
+    """What was printed, when, where: labels, packing slips or a pick list (a reprint buys
+    nothing; it is another row here)."""
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (Index(None, "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str]
+    printer: Mapped[str]
+    station: Mapped[str]
+    batch: Mapped[str | None]
+    order_ids: Mapped[list[str]] = mapped_column(Json)
+    file_path: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -122,6 +122,11 @@ class Order(Base):
     shipping_type: Mapped[str | None]
     fulfillment_type: Mapped[str | None]
     buyer_message: Mapped[str | None] = mapped_column(Text)
+    #: Against TikTok's ship-by time, judged by the first carrier scan: waiting, at_risk,
+    #: overdue, on_time, late (``domain.deadlines.DispatchState``); set by tracking sync.
+    dispatch_state: Mapped[str | None]
+    #: No carrier scan for 7 business days after the last one: the parcel may be lost.
+    possibly_lost: Mapped[bool] = mapped_column(default=False)
     raw: Mapped[dict[str, Any] | None]
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -282,10 +287,16 @@ class Shipment(Base):
         StrEnumText(ShipmentState), default=ShipmentState.PURCHASING
     )
     tracking_status: Mapped[str | None]
+    tracking_checked_at: Mapped[datetime | None]
+    last_scan_at: Mapped[datetime | None]
     first_scan_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]
     refund_state: Mapped[str | None]
+    refund_requested_at: Mapped[datetime | None]
+    refunded_at: Mapped[datetime | None]
+    printed_at: Mapped[datetime | None]
+    print_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -178,9 +178,9 @@ def test_upgrade_from_an_older_revision_backs_up_with_its_name(
     sqlite_store_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _stamp(sqlite_store_engine, "0001")
-    monkeypatch.setattr(schema, "_migrate", lambda engine: _stamp(engine, "0002"))
+    monkeypatch.setattr(schema, "_migrate", lambda engine: _stamp(engine, HEAD_REVISION))
     result = upgrade(sqlite_store_engine, backup_dir=tmp_path / "backups")
-    assert (result.from_revision, result.to_revision) == ("0001", "0002")
+    assert (result.from_revision, result.to_revision) == ("0001", HEAD_REVISION)
     assert result.backup_path is not None
     assert result.backup_path.name.startswith("creatorflow-0001-")
     assert result.backup_path.name.endswith("Z.db")
