@@ -70,6 +70,7 @@ class OrderSyncSummary:
     quarantined: int = 0
     addresses_refreshed: int = 0
     status_changes: int = 0
+    voids_queued: int = 0
 
 
 def map_order_page(page: OrderPage, shop_id: str) -> tuple[list[OrderRecord], list[Rejected]]:
@@ -265,4 +266,8 @@ def sync_orders(
         )
 
     summary.shops = for_each_shop(services, RESOURCE, work, now=now)
+    from creatorflow.services.voids import queue_voids
+
+    # Orders TikTok cancelled after their label was bought get their void journaled now.
+    summary.voids_queued = queue_voids(services, now=now)
     return summary

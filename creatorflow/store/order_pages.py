@@ -174,6 +174,7 @@ def _new_order_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
     values["stage"] = initial_stage(record.status)
     values["stage_changed_at"] = now
     values["version"] = 1
+    values["possibly_lost"] = False
     return values
 
 

@@ -28,6 +28,7 @@ def buy(
     from creatorflow.cli.progress import progress_bar
     from creatorflow.services.label_buying import BuyProgress, buy_labels
     from creatorflow.services.tracking_push import push_tracking
+    from creatorflow.services.voids import queue_voids, void_labels
 
     services = state.services(ctx)
     with progress_bar("Buying labels") as advance:
@@ -37,8 +38,10 @@ def buy(
 
         summary = buy_labels(services, limit=limit, workers=workers, progress=report)
     pushed = push_tracking(services)
+    queue_voids(services)
+    voided = void_labels(services)
     if as_json:
-        print_json({"labels": plain(summary), "tracking": plain(pushed)})
+        print_json({"labels": plain(summary), "tracking": plain(pushed), "voids": plain(voided)})
         return
     spend = ", ".join(f"{amount} {currency}" for currency, amount in summary.spend.items())
     console = stderr_console()
@@ -53,6 +56,38 @@ def buy(
         + (f", {pushed.warnings} with a warning" if pushed.warnings else "")
         + "."
     )
+
+
+@app.command("void")
+def void(
+    ctx: typer.Context,
+    order_id: Annotated[str, typer.Argument(help="TikTok order id.", show_default=False)],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (kept in the order's history).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Void an order's label and ask for the refund (only before the carrier's first scan)."""
+    from creatorflow.cli.output import print_json, stderr_console
+    from creatorflow.services.voids import request_void, void_labels
+
+    services = state.services(ctx)
+    request_void(services, order_id, reason=reason)
+    summary = void_labels(services, order_ids=[order_id])
+    if as_json:
+        print_json(summary)
+        return
+    if summary.refunded:
+        stderr_console().print(f"The label of order {order_id} is voided and refunded.")
+    elif summary.pending:
+        stderr_console().print(
+            f"The void of order {order_id}'s label is requested; the refund is followed until "
+            "it lands (`creatorflow labels list` shows it)."
+        )
+    else:
+        stderr_console().print(
+            f"The void of order {order_id} could not be done now; see `orders show`."
+        )
 
 
 @app.command("list")
