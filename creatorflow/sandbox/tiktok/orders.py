@@ -123,10 +123,9 @@ def parse_order_query(
     ranges = []
     for name in ("create_time", "update_time"):
         ge, lt = _int_field(body, f"{name}_ge"), _int_field(body, f"{name}_lt")
-        # Only _ge: _lt defaults to now (taken inclusively of the current second, so an order
-        # made this second is not hidden). Only _lt: _ge defaults to the shop's earliest time.
-        if ge is not None and lt is None:
-            lt = now + 1
+        # Only _ge: _lt defaults to now on TikTok. Here it stays open: an order changed twice in
+        # one second carries an update_time a second ahead (it only moves forward), and "now"
+        # must not hide it. Only _lt: _ge defaults to the shop's earliest time.
         if ge is not None or lt is not None:
             ranges.append((name, ge, lt))
     status = _str_field(body, "order_status")
