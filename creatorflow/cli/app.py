@@ -16,6 +16,7 @@ from creatorflow.cli.commands import (
     connect,
     database,
     demo,
+    documents,
     labels,
     orders,
     orders_queue,
@@ -26,6 +27,7 @@ from creatorflow.cli.commands import (
     secrets,
     setup,
     shops,
+    tracking,
 )
 from creatorflow.cli.errors import BoundaryGroup
 
@@ -73,6 +75,8 @@ app.add_typer(products.app, name="products")
 app.add_typer(presets.app, name="presets")
 app.add_typer(rules.app, name="rules")
 app.add_typer(labels.app, name="labels")
+app.add_typer(documents.app, name="documents")
+app.add_typer(tracking.app, name="tracking")
 _ = orders_queue  # registers approve, hold and release on the orders group
 app.add_typer(sandbox.app, name="sandbox")
 

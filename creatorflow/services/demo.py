@@ -49,6 +49,11 @@ class DemoSummary:
     duplicate_purchases: int = 0
     label_spend: dict[str, str] = field(default_factory=dict)
     label_pdf: str | None = None
+    packing_slips_pdf: str | None = None
+    voided: int = 0
+    refunded: int = 0
+    delivered: int = 0
+    late: int = 0
     providers: dict[str, int] = field(default_factory=dict)
 
 
@@ -59,6 +64,8 @@ class _Sandbox:
     easypost_url: str
     auth_code: str
     stats: Callable[[], int]
+    cancel: Callable[[str], None]
+    advance: Callable[[timedelta], None]
 
 
 @contextmanager
@@ -87,6 +94,10 @@ def _sandbox(orders: int, seed: int) -> Iterator[_Sandbox]:
             extra += int(found) if isinstance(found, int) else 0
         return extra
 
+    def advance(delta: timedelta) -> None:
+        for sim in (tiktok, shippo, easypost):
+            sim.advance(delta)
+
     with ExitStack() as stack:
         servers = [stack.enter_context(serve(sim.app)) for sim in (tiktok, shippo, easypost)]
         yield _Sandbox(
@@ -95,6 +106,8 @@ def _sandbox(orders: int, seed: int) -> Iterator[_Sandbox]:
             easypost_url=servers[2].base_url + "/v2",
             auth_code=tiktok.issue_auth_code(),
             stats=duplicates,
+            cancel=lambda order_id: tiktok.set_order_status(order_id, "CANCELLED"),
+            advance=advance,
         )
 
 
@@ -146,7 +159,6 @@ def run_demo(
     """Run the whole loop on the simulators and say what happened."""
     import os
 
-    from creatorflow.documents.labels import write_label_pdf
     from creatorflow.services.approval import approve_orders
     from creatorflow.services.label_buying import buy_labels
     from creatorflow.services.label_providers import connect_provider
@@ -155,6 +167,7 @@ def run_demo(
     from creatorflow.services.setup import initialize
     from creatorflow.services.tiktok_connection import connect_tiktok
     from creatorflow.services.tracking_push import push_tracking
+    from creatorflow.services.tracking_sync import sync_tracking
 
     env = dict(os.environ if environ is None else environ)
     say = step or (lambda _text: None)
@@ -186,12 +199,15 @@ def run_demo(
             push_tracking(services)
             summary.label_spend = {k: str(v) for k, v in bought.spend.items()}
             _collect(services, summary)
-            say("Merging the labels into one PDF")
-            files = _label_files(services)
-            if files:
-                target = services.paths.data_dir / "labels" / "demo-labels.pdf"
-                write_label_pdf([path.read_bytes() for path in files], target)
-                summary.label_pdf = str(target)
+            say("Printing the labels and packing slips")
+            _print(services, home, summary)
+            say("Buyers cancel two orders: voiding their labels")
+            _cancel_two(services, sandbox, summary)
+            say("A week later: following the parcels")
+            sandbox.advance(timedelta(days=7))
+            tracking = sync_tracking(services)
+            summary.delivered = tracking.delivered
+            summary.late = tracking.late
             summary.duplicate_purchases = sandbox.stats()
         finally:
             services.close()
@@ -218,15 +234,44 @@ def _collect(services: Services, summary: DemoSummary) -> None:
     summary.providers = {str(name): int(count) for name, count in providers}
 
 
-def _label_files(services: Services) -> list[Path]:
+def _print(services: Services, home: Path, summary: DemoSummary) -> None:
+    from creatorflow.services.printing import print_documents, print_labels
+
+    printer = f"folder:{home / 'prints'}"
+    labels = print_labels(services, batch="today", printer=printer)
+    summary.label_pdf = labels.where
+    slips = print_documents(services, "packing-slips", batch="today", printer=printer)
+    summary.packing_slips_pdf = slips.where
+
+
+def _cancel_two(services: Services, sandbox: _Sandbox, summary: DemoSummary) -> None:
+    from datetime import UTC, datetime
+
     from sqlalchemy import select
 
+    from creatorflow.services.order_sync import sync_orders
+    from creatorflow.services.voids import void_labels
     from creatorflow.store.tables import Shipment, ShipmentState
 
     with services.store.read() as session:
-        paths = session.scalars(
-            select(Shipment.label_path)
-            .where(Shipment.state == ShipmentState.PURCHASED, Shipment.label_path.is_not(None))
+        victims = session.scalars(
+            select(Shipment.order_id)
+            .where(
+                Shipment.state == ShipmentState.PURCHASED, Shipment.provider != "tiktok_shipping"
+            )
             .order_by(Shipment.id)
+            .limit(2)
         ).all()
-    return [Path(p) for p in paths if p and p.endswith(".pdf") and Path(p).exists()]
+    for order_id in victims:
+        sandbox.cancel(order_id)
+    summary.voided = sync_orders(services).voids_queued
+    void_labels(services)
+    sandbox.advance(timedelta(minutes=10))
+    later = datetime.now(UTC) + timedelta(hours=7)
+    void_labels(services, now=lambda: later)
+    with services.store.read() as session:
+        summary.refunded = len(
+            session.scalars(
+                select(Shipment.id).where(Shipment.state == ShipmentState.REFUNDED)
+            ).all()
+        )

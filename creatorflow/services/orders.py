@@ -44,6 +44,8 @@ class OrderSummary:
     hold_reason: str | None
     attention_reason: str | None
     buyer_cancel_requested: bool
+    dispatch_state: str | None = None
+    possibly_lost: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,18 +99,29 @@ class OrderDetail:
     shipments: list[ShipmentView]
 
 
-def parse_stage(value: str) -> Stage:
-    """A stage name as the user typed it.
+#: ``--stage`` also takes these flags set by tracking sync (not stages of their own).
+FLAGS = ("late", "at_risk", "overdue", "possibly_lost")
+
+
+def parse_stage(value: str) -> Stage | str:
+    """A stage name as the user typed it, or one of the tracking :data:`FLAGS`.
 
     Raises:
-        UsageError: not a stage (the hint lists them).
+        UsageError: neither (the hint lists them).
     """
+    cleaned = value.strip().lower().replace("-", "_")
+    if cleaned in FLAGS:
+        return cleaned
     try:
-        return Stage(value.strip().lower())
+        return Stage(cleaned)
     except ValueError:
         raise UsageError(
             f"There is no stage called {value!r}.",
-            hint="Stages: " + ", ".join(stage.value for stage in Stage) + ".",
+            hint="Stages: "
+            + ", ".join(stage.value for stage in Stage)
+            + "; flags: "
+            + ", ".join(FLAGS)
+            + ".",
         ) from None
 
 
@@ -130,18 +143,21 @@ def _summary(order: object) -> OrderSummary:
         hold_reason=order.hold_reason,
         attention_reason=order.attention_reason,
         buyer_cancel_requested=order.buyer_cancel_requested,
+        dispatch_state=order.dispatch_state,
+        possibly_lost=order.possibly_lost,
     )
 
 
 def list_orders(
     services: Services,
     *,
-    stage: Stage | None = None,
+    stage: Stage | str | None = None,
     status: str | None = None,
     due_before: datetime | None = None,
     limit: int = 50,
 ) -> list[OrderSummary]:
-    """The newest orders first, filtered by our stage, TikTok's status and the ship-by time.
+    """The newest orders first, filtered by our stage (or a tracking flag: ``late`` lists the
+    late, overdue and at-risk ones, most urgent first), TikTok's status and the ship-by time.
 
     Raises:
         UsageError: ``limit`` is not between 1 and 10,000.
@@ -153,8 +169,21 @@ def list_orders(
     if not 1 <= limit <= MAX_LIMIT:
         raise UsageError(f"--limit must be between 1 and {MAX_LIMIT:,}, not {limit}.")
     query = select(Order).order_by(Order.tiktok_created_at.desc(), Order.id.desc()).limit(limit)
-    if stage is not None:
+    if isinstance(stage, Stage):
         query = query.where(Order.stage == stage)
+    elif stage is not None:
+        # A tracking flag: orders still on their way, most urgent first.
+        from creatorflow.services.tracking_sync import dispatch_filter_values
+
+        if stage == "possibly_lost":
+            query = query.where(Order.possibly_lost.is_(True))
+        else:
+            query = query.where(Order.dispatch_state.in_(dispatch_filter_values()[stage]))
+        query = (
+            query.where(Order.stage.not_in([Stage.CANCELLED, Stage.VOIDING, Stage.VOIDED]))
+            .order_by(None)
+            .order_by(Order.shipping_due_at, Order.id)
+        )
     if status is not None:
         query = query.where(Order.status == status.strip().upper())
     if due_before is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -147,7 +148,52 @@ def test_demo_json_has_the_promised_keys(cli: Invoke, tmp_path: object) -> None:
         "duplicate_purchases",
         "label_spend",
         "label_pdf",
+        "voided",
+        "refunded",
+        "delivered",
+        "late",
     } <= set(summary)
     assert summary["duplicate_purchases"] == 0
     assert summary["labelled"] == summary["approved"] > 0
     assert summary["label_pdf"].endswith(".pdf")
+    assert summary["voided"] == summary["refunded"] == 2
+    assert summary["delivered"] > 0
+
+
+def test_print_labels_slips_and_pick_list_to_a_folder(
+    shop: ShippoSimulator, cli: Invoke, tmp_path: Path
+) -> None:
+    import pypdf
+
+    for sku in _skus(cli):
+        cli("products", "set-parcel", str(sku["sku_id"]), "--weight", "7oz", "--dims", "6x4x2in")
+    cli("orders", "approve", "--all-ready")
+    assert cli("labels", "buy").exit_code == 0
+    folder = tmp_path / "printed"
+    printed = parse_json(cli("labels", "print", "--printer", f"folder:{folder}", "--json"))
+    assert len(printed["orders"]) == 6
+    reader = pypdf.PdfReader(printed["where"])
+    assert len(reader.pages) == 6
+    assert [float(x) for x in reader.pages[0].mediabox[2:]] == [288.0, 432.0]
+    purchases = shop.stats()["purchases"]
+    again = parse_json(cli("labels", "print", "--printer", f"folder:{folder}", "--json"))
+    assert again["where"] != printed["where"]  # a reprint is a new file, never a new label
+    assert shop.stats()["purchases"] == purchases
+    slips = parse_json(cli("documents", "packing-slips", "--printer", f"folder:{folder}", "--json"))
+    assert len(pypdf.PdfReader(slips["where"]).pages) >= 6
+    picks = parse_json(cli("documents", "pick-list", "--printer", f"folder:{folder}", "--json"))
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(picks["where"]).pages)
+    assert "6 units" in text or "Total" in text
+    unprinted = cli("labels", "print", "--batch", "unprinted", "--printer", f"folder:{folder}")
+    assert unprinted.exit_code == 1  # everything was printed already
+
+
+def test_tracking_sync_and_the_late_flag(shop: ShippoSimulator, cli: Invoke) -> None:
+    for sku in _skus(cli):
+        cli("products", "set-parcel", str(sku["sku_id"]), "--weight", "7oz", "--dims", "6x4x2in")
+    cli("orders", "approve", "--all-ready")
+    cli("labels", "buy")
+    report = parse_json(cli("tracking", "sync", "--json"))
+    assert report["checked"] == 6
+    late = parse_json(cli("orders", "list", "--stage", "late", "--json"))
+    assert all(order["dispatch_state"] in {"at_risk", "overdue", "late"} for order in late)

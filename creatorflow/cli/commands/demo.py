@@ -47,7 +47,11 @@ def demo(
         f"Labels bought:        {summary.labelled} ({spend or 'nothing spent'})",
         f"Tracking sent:        {summary.shipped}",
         f"Duplicate purchases:  {summary.duplicate_purchases}",
+        f"Voided after cancel:  {summary.voided} ({summary.refunded} refunded)",
+        f"Delivered:            {summary.delivered}"
+        + (f" ({summary.late} late)" if summary.late else ""),
         f"Labels PDF:           {summary.label_pdf or 'none'}",
+        f"Packing slips PDF:    {summary.packing_slips_pdf or 'none'}",
         f"Home:                 {summary.home}",
     ]
     for line in lines:

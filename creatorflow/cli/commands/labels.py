@@ -58,6 +58,46 @@ def buy(
     )
 
 
+OrderOption = Annotated[
+    str | None, typer.Option("--order", help="Only this order.", show_default=False)
+]
+BatchOption = Annotated[
+    str | None,
+    typer.Option("--batch", help="today (default), unprinted, or a day like 2026-11-26."),
+]
+PrinterOption = Annotated[
+    str | None,
+    typer.Option("--printer", help="folder:PATH, cups:QUEUE or raw:HOST[:PORT] (default: config)."),
+]
+
+
+@app.command("print")
+def print_(
+    ctx: typer.Context,
+    order: OrderOption = None,
+    batch: BatchOption = None,
+    printer: PrinterOption = None,
+    with_slips: Annotated[
+        bool, typer.Option("--with-slips", help="A packing slip after each label.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Print labels in pick order (a reprint never buys anything)."""
+    from creatorflow.cli.output import print_json, stderr_console
+    from creatorflow.services.printing import print_labels
+
+    summary = print_labels(
+        state.services(ctx), order_id=order, batch=batch, printer=printer, with_slips=with_slips
+    )
+    if as_json:
+        print_json(summary)
+        return
+    stderr_console().print(
+        f"Printed {len(summary.orders)} label(s), {summary.pages} page(s), to {summary.where}.",
+        markup=False,
+    )
+
+
 @app.command("void")
 def void(
     ctx: typer.Context,

@@ -46,9 +46,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("refund_requested_at", sa.DateTime(timezone=True)))
         batch.add_column(sa.Column("refunded_at", sa.DateTime(timezone=True)))
         batch.add_column(sa.Column("printed_at", sa.DateTime(timezone=True)))
-        batch.add_column(
-            sa.Column("print_count", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch.add_column(sa.Column("print_count", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:

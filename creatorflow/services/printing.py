@@ -1,0 +1,276 @@
+"""Printing labels, packing slips and pick lists for a batch, in pick order.
+
+A batch is the labels of one order (``--order``), of today (``today``, the packing station's
+local day), the ones never printed (``unprinted``), or of a day (``2026-11-26``). Orders are
+put in pick order (by their first SKU, then order id) so the packer walks the shelves once.
+Printing reads the stored label files: a reprint never buys anything. Every print is a
+``print_jobs`` row, and each label remembers when it was last printed and how often.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creatorflow.errors import NotFoundError, UsageError
+from creatorflow.services.context import Services
+
+if TYPE_CHECKING:
+    from creatorflow.documents.packing import SlipOrder
+    from creatorflow.integrations.printing import Printer
+    from creatorflow.store.tables import Shipment
+
+__all__ = ["PrintSummary", "print_documents", "print_labels", "resolve_printer"]
+
+
+@dataclass(frozen=True)
+class PrintSummary:
+    """What one print sent where."""
+
+    kind: str
+    printer: str
+    where: str
+    orders: list[str]
+    pages: int
+    bytes_sent: int
+
+
+def resolve_printer(services: Services, spec: str | None = None) -> Printer:
+    """The printer named by ``spec`` (``folder:PATH``, ``cups:QUEUE``, ``raw:HOST:PORT``), or
+    the configured one (``printer.*`` settings).
+
+    Raises:
+        PrinterError: a bad spec. UsageError: printing is switched off.
+    """
+    from creatorflow.integrations.printing import parse_printer, printer_from_settings
+
+    default_folder = services.paths.data_dir / "prints"
+    if spec:
+        return parse_printer(spec, default_folder=default_folder)
+    settings = services.settings
+    printer = printer_from_settings(
+        settings.text("printer.kind"),
+        settings.text("printer.name"),
+        settings.text("printer.host"),
+        settings.integer("printer.port"),
+        settings.text("printer.folder"),
+        default_folder,
+    )
+    if printer is None:
+        raise UsageError(
+            "Printing is switched off (printer.kind = none).",
+            hint="Pass --printer folder:PATH, or `creatorflow config set printer.kind folder`.",
+        )
+    return printer
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min).astimezone()
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+def _batch(session: Session, *, order_id: str | None, batch: str | None) -> list[Shipment]:
+    from creatorflow.store.tables import OrderLine, Shipment, ShipmentState
+
+    query = select(Shipment).where(Shipment.state == ShipmentState.PURCHASED)
+    if order_id:
+        query = query.where(Shipment.order_id == order_id.strip())
+    elif batch in (None, "today"):
+        start, end = _day_bounds(datetime.now().astimezone().date())
+        query = query.where(Shipment.created_at >= start, Shipment.created_at < end)
+    elif batch == "unprinted":
+        query = query.where(Shipment.print_count == 0)
+    else:
+        try:
+            day = date.fromisoformat(str(batch))
+        except ValueError:
+            raise UsageError(
+                f"{batch!r} is not a batch.",
+                hint="Use --batch today, --batch unprinted, a day (2026-11-26) or --order ID.",
+            ) from None
+        start, end = _day_bounds(day)
+        query = query.where(Shipment.created_at >= start, Shipment.created_at < end)
+    shipments = list(session.scalars(query))
+    first_sku = {
+        order: sku or ""
+        for order, sku in session.execute(
+            select(OrderLine.order_id, OrderLine.seller_sku)
+            .where(OrderLine.order_id.in_([s.order_id for s in shipments]))
+            .order_by(OrderLine.order_id.desc(), OrderLine.seller_sku.desc())
+        )
+    }
+    return sorted(shipments, key=lambda s: (first_sku.get(s.order_id, ""), s.order_id))
+
+
+def _record(
+    session: Session,
+    kind: str,
+    summary: PrintSummary,
+    batch: str | None,
+    shipments: list[Shipment],
+    now: datetime,
+) -> None:
+    from creatorflow.store.tables import PrintJob
+
+    session.add(
+        PrintJob(
+            kind=kind,
+            printer=summary.printer,
+            station=socket.gethostname(),
+            batch=batch,
+            order_ids=summary.orders,
+            file_path=summary.where if summary.printer.startswith("folder") else None,
+            pages=summary.pages,
+            created_at=now,
+        )
+    )
+    if kind == "labels":
+        for shipment in shipments:
+            row = session.merge(shipment)
+            row.printed_at = now
+            row.print_count = (row.print_count or 0) + 1
+
+
+def _label_bytes(shipment: Shipment) -> bytes:
+    path = Path(shipment.label_path) if shipment.label_path else None
+    if path is None or not path.exists():
+        raise NotFoundError(
+            f"The label file of order {shipment.order_id} is missing.",
+            hint="It was not saved when bought; void and re-buy, or download it from the "
+            "provider's dashboard.",
+        )
+    return path.read_bytes()
+
+
+def print_labels(
+    services: Services,
+    *,
+    order_id: str | None = None,
+    batch: str | None = None,
+    printer: str | None = None,
+    with_slips: bool = False,
+) -> PrintSummary:
+    """Print a batch's labels (PDFs merged in pick order, or ZPL sent raw).
+
+    Raises:
+        NotFoundError: nothing to print, or a label file is missing. PrinterError: the printer.
+    """
+    from creatorflow.documents.labels import concat_zpl, merge_labels
+
+    device = resolve_printer(services, printer)
+    with services.store.read() as session:
+        shipments = _batch(session, order_id=order_id, batch=batch)
+    if not shipments:
+        raise NotFoundError("There are no labels to print in this batch.")
+    files = [_label_bytes(s) for s in shipments]
+    orders = [s.order_id for s in shipments]
+    zpl = all(not data.startswith(b"%PDF") for data in files)
+    title = f"Labels {order_id or batch or 'today'}"
+    if zpl:
+        result = device.print_raw(concat_zpl(files), title=title)
+        pages = len(files)
+    else:
+        if with_slips:
+            from creatorflow.documents.packing import interleave, packing_slip
+
+            slips = [packing_slip(order) for order in _slip_orders(services, orders)]
+            document = interleave(files, slips)
+        else:
+            document = merge_labels(files)
+        pages = _count_pages(document)
+        result = device.print_pdf(document, title=title)
+    summary = PrintSummary("labels", result.printer, result.where, orders, pages, result.bytes_sent)
+    with services.store.write() as session:
+        _record(session, "labels", summary, batch, shipments, datetime.now(UTC))
+    return summary
+
+
+def _count_pages(document: bytes) -> int:
+    import io
+
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(document)).pages)
+
+
+def _slip_orders(services: Services, order_ids: list[str]) -> list[SlipOrder]:
+    from creatorflow.documents.packing import SlipLine, SlipOrder
+    from creatorflow.store.tables import Order, OrderLine, Shop
+
+    out: list[SlipOrder] = []
+    with services.store.read() as session:
+        for order_id in order_ids:
+            order = session.get(Order, order_id)
+            if order is None:
+                continue
+            shop = session.get(Shop, order.shop_id)
+            lines = session.scalars(select(OrderLine).where(OrderLine.order_id == order_id))
+            name = (order.recipient_name or "").split(" ")[0] if not order.address_masked else None
+            out.append(
+                SlipOrder(
+                    order_id=order.id,
+                    buyer_first_name=name or None,
+                    created_at=order.tiktok_created_at,
+                    lines=[
+                        SlipLine(
+                            seller_sku=line.seller_sku or line.sku_id,
+                            product_name=line.product_name,
+                            sku_name=line.sku_name,
+                            units=1,
+                            is_gift=line.is_gift,
+                        )
+                        for line in lines
+                    ],
+                    buyer_message=order.buyer_message,
+                    shop_name=shop.name if shop else None,
+                )
+            )
+    return out
+
+
+def print_documents(
+    services: Services,
+    kind: str,
+    *,
+    order_id: str | None = None,
+    batch: str | None = None,
+    printer: str | None = None,
+) -> PrintSummary:
+    """Print a batch's packing slips (``packing-slips``) or its pick list (``pick-list``).
+
+    Raises:
+        NotFoundError: nothing in the batch. PrinterError: the printer refused.
+    """
+    from creatorflow.documents.packing import packing_slips
+    from creatorflow.documents.picklist import PickItem, pick_list
+    from creatorflow.store.tables import OrderLine
+
+    device = resolve_printer(services, printer)
+    with services.store.read() as session:
+        shipments = _batch(session, order_id=order_id, batch=batch)
+        orders = [s.order_id for s in shipments]
+        lines = session.scalars(select(OrderLine).where(OrderLine.order_id.in_(orders))).all()
+    if not orders:
+        raise NotFoundError("There are no labelled orders in this batch.")
+    if kind == "packing-slips":
+        document = packing_slips(_slip_orders(services, orders))
+        media = "4x6"
+    else:
+        items = [
+            PickItem(i.seller_sku or i.sku_id, i.product_name, i.sku_name, 1, None) for i in lines
+        ]
+        document = pick_list(items, title=f"Pick list: {order_id or batch or 'today'}")
+        media = "letter"
+    result = device.print_pdf(document, title=kind, media=media)
+    summary = PrintSummary(
+        kind, result.printer, result.where, orders, _count_pages(document), result.bytes_sent
+    )
+    with services.store.write() as session:
+        _record(session, kind, summary, batch, [], datetime.now(UTC))
+    return summary
