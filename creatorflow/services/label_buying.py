@@ -20,6 +20,7 @@ instants (``before_buy``, ``after_buy``, ``before_record``).
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["LABEL", "BuyProgress", "BuySummary", "buy_labels", "worker_name"]
 
 LABEL = "label"
+_log = logging.getLogger(__name__)
 _MAX_DELAY = timedelta(minutes=30)
 
 
@@ -169,6 +171,7 @@ def _work_one(run: _Run, effect_id: int, summary: BuySummary) -> str:
     )
     from creatorflow.services import label_records as records
     from creatorflow.services.purchase_planning import plan_purchase, refresh_order
+    from creatorflow.store.effects import LostClaim
 
     services = run.services
     effect = records.load_effect(services, effect_id)
@@ -205,6 +208,9 @@ def _work_one(run: _Run, effect_id: int, summary: BuySummary) -> str:
         records.mark_attempt(services, effect, run.worker, _rate_to_json(rate), now=run.now())
         run.crash_point("before_buy")
         run.providers.throttle(rate.provider).acquire()
+        # The fence: a worker that stalled past its lease (a suspended laptop, a station
+        # whose clock runs ahead) must not buy what another worker has taken over.
+        records.renew_claim(services, effect, run.worker, now=run.now())
         try:
             label = provider.buy(rate, label_format=plan.label_format, reference=str(reference))
         except RateLimitedError as exc:
@@ -218,6 +224,8 @@ def _work_one(run: _Run, effect_id: int, summary: BuySummary) -> str:
         run.crash_point("after_buy")
         _record(run, effect, provider, label, summary, adopted=False)
         return "bought"
+    except LostClaim:
+        return "taken over"  # another worker owns this purchase now; it records the outcome
     except LabelRejected as exc:
         records.attention(services, effect, run.worker, exc.message, now=run.now())
         summary.needs_attention += 1
@@ -258,12 +266,35 @@ def _record(
     except CreatorflowError:
         content = None  # the label is bought; its file can be fetched again when printing
     run.crash_point("before_record")
-    records.record_label(run.services, effect, run.worker, label, content, now=run.now())
+    from creatorflow.store.effects import LostClaim
+
+    try:
+        records.record_label(run.services, effect, run.worker, label, content, now=run.now())
+    except LostClaim:
+        if not adopted:
+            # Another worker took over while this purchase was in flight and may have bought
+            # too: a label nobody records would be money lost, so give it back at once.
+            _void_unrecorded(run, provider, label)
+        raise
     summary.add_spend(label.cost, label.currency)
     if adopted:
         summary.adopted += 1
     else:
         summary.bought += 1
+
+
+def _void_unrecorded(run: _Run, provider: LabelProvider, label: Label) -> None:
+    from creatorflow.services import label_records as records
+
+    recorded = records.recorded_label_id(run.services, label)
+    if recorded == label.label_id:
+        return  # the other worker adopted this very label: nothing to give back
+    try:
+        provider.void(label)
+    except CreatorflowError:
+        _log.exception("Could not void unrecorded label %s", label.label_id)
+    else:
+        _log.warning("Voided label %s bought after the claim was lost", label.label_id)
 
 
 def buy_labels(

@@ -38,6 +38,7 @@ __all__ = [
     "pending_labels",
     "record_label",
     "refuse",
+    "renew_claim",
 ]
 
 LABEL = "label"
@@ -164,6 +165,28 @@ def mark_attempt(
         shipment.state = ShipmentState.PURCHASING
         session.flush()
         effect_row.shipment_id = shipment.id
+
+
+def renew_claim(services: Services, effect: Effect, worker: str, *, now: datetime) -> None:
+    """Fence before a purchase: still our claim, lease extended (LostClaim otherwise)."""
+    from creatorflow.store.effects import renew
+
+    with services.store.write() as session:
+        renew(session, effect.id, worker, now=now)
+
+
+def recorded_label_id(services: Services, label: Label) -> str | None:
+    """The provider id of the label stored for a purchase with ``label``'s tracking number, if
+    any (lets a worker tell its own label from a duplicate)."""
+    from creatorflow.store.tables import Shipment
+
+    with services.store.read() as session:
+        found = session.scalars(
+            select(Shipment.provider_transaction_id).where(
+                Shipment.tracking_number == label.tracking_number
+            )
+        ).first()
+        return found
 
 
 def label_file(services: Services, order_id: str, generation: int, extension: str) -> Path:

@@ -35,6 +35,7 @@ __all__ = [
     "finish",
     "give_up",
     "note_request",
+    "renew",
     "retry_later",
 ]
 
@@ -125,6 +126,29 @@ def _held(session: Session, effect_id: int, worker: str) -> Effect:
     effect = session.scalars(query).one()
     if effect.state is not EffectState.CLAIMED or effect.claimed_by != worker:
         raise LostClaim(f"Effect {effect.key} is no longer claimed by {worker}.")
+    return effect
+
+
+def renew(
+    session: Session,
+    effect_id: int,
+    worker: str,
+    *,
+    now: datetime,
+    lease: timedelta = DEFAULT_LEASE,
+) -> Effect:
+    """Confirm the claim is still this worker's and unexpired, and extend it: the fence right
+    before an outside call that must not happen twice.
+
+    Raises:
+        LostClaim: another worker took it over, or the lease ran out.
+    """
+    effect = _held(session, effect_id, worker)
+    if effect.lease_until is None or effect.lease_until < now:
+        raise LostClaim(f"The claim of {worker} on {effect.key} ran out.")
+    effect.lease_until = now + lease
+    effect.updated_at = now
+    session.flush()
     return effect
 
 
