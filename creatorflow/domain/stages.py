@@ -51,7 +51,9 @@ ALLOWED: dict[Stage, frozenset[Stage]] = {
     S.APPROVED: frozenset({S.NEW, S.PURCHASING, S.HELD, S.NEEDS_ATTENTION, S.CANCELLED}),
     S.PURCHASING: frozenset({S.LABELLED, S.APPROVED, S.NEEDS_ATTENTION, S.CANCELLED}),
     S.LABELLED: frozenset({S.SHIPPED, S.PURCHASING, S.VOIDING, S.NEEDS_ATTENTION}),
-    S.SHIPPED: frozenset({S.IN_TRANSIT, S.DELIVERED, S.VOIDING, S.NEEDS_ATTENTION}),
+    # SHIPPED → PURCHASING: a deliberate re-buy (damaged label) before the first scan; the old
+    # label is voided and TikTok's tracking corrected.
+    S.SHIPPED: frozenset({S.IN_TRANSIT, S.DELIVERED, S.VOIDING, S.NEEDS_ATTENTION, S.PURCHASING}),
     S.IN_TRANSIT: frozenset({S.DELIVERED, S.NEEDS_ATTENTION}),
     S.DELIVERED: frozenset(),
     S.HELD: frozenset({S.NEW, S.APPROVED, S.CANCELLED}),

@@ -6,6 +6,7 @@ from TikTok) and by ``rules test`` (everything, nothing bought).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -241,6 +242,9 @@ def plan_purchase(
         parcel = order_parcel(session, order.id, services.settings.text("parcels.default_preset"))
         facts = order_facts(session, order, shop.region or "US", parcel, now)
         destination = ship_to(order)
+    if (preference or {}).get("rebuy_of") is not None and facts.status == "AWAITING_COLLECTION":
+        # A deliberate re-buy: TikTok already has the old label's tracking (it is corrected).
+        facts = dataclasses.replace(facts, status="AWAITING_SHIPMENT")
     refusals = purchase_refusals(facts, now=now)
     if isinstance(parcel, MissingParcelData) and not refusals:
         refusals = (Refusal(RefusalCode.MISSING_WEIGHT, parcel.reason),)

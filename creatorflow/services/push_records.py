@@ -42,6 +42,8 @@ class PushJob:
     delivery_option_id: str | None
     line_item_ids: tuple[str, ...]
     attempted: bool
+    #: TikTok already has an earlier label's tracking (a re-buy): correct it, don't mark again.
+    correction: bool = False
 
 
 def claim_push(
@@ -57,7 +59,7 @@ def claim_push(
 
 def load_push(services: Services, effect_id: int) -> PushJob:
     """The push's order, label and shop."""
-    from creatorflow.store.tables import Effect, Order, OrderLine, Shipment, Shop
+    from creatorflow.store.tables import Effect, EffectState, Order, OrderLine, Shipment, Shop
 
     with services.store.read() as session:
         effect = session.get(Effect, effect_id)
@@ -73,6 +75,14 @@ def load_push(services: Services, effect_id: int) -> PushJob:
         lines = session.scalars(
             select(OrderLine.id).where(OrderLine.order_id == order.id).order_by(OrderLine.id)
         ).all()
+        earlier = session.scalars(
+            select(Effect.id).where(
+                Effect.order_id == order.id,
+                Effect.kind == PUSH,
+                Effect.state == EffectState.DONE,
+                Effect.id != effect.id,
+            )
+        ).first()
         return PushJob(
             effect_id=effect.id,
             order_id=order.id,
@@ -83,6 +93,7 @@ def load_push(services: Services, effect_id: int) -> PushJob:
             delivery_option_id=order.delivery_option_id,
             line_item_ids=tuple(lines),
             attempted="attempt" in (effect.request or {}),
+            correction=earlier is not None,
         )
 
 

@@ -111,6 +111,17 @@ def _push_one(
                 "delivery option."
             )
         records.mark_push_attempt(services, job, worker, provider_id, now=now())
+        if job.correction:
+            # A replacement label: TikTok allows correcting tracking within 72 hours.
+            client.update_shipping_info(
+                job.cipher,
+                job.order_id,
+                tracking_number=job.tracking_number,
+                shipping_provider_id=provider_id,
+            )
+            records.pushed(services, job, worker, package_id=None, warning=None, now=now())
+            summary.pushed += 1
+            return
         result = client.mark_package_shipped(
             job.cipher,
             job.order_id,

@@ -90,7 +90,9 @@ def _void_key(session: Session, shipment: Shipment) -> str:
     return f"void:{order.shop_id}:{shipment.order_id}:{shipment.package_key}:{shipment.generation}"
 
 
-def _journal(session: Session, shipment: Shipment, reason: str, now: datetime) -> bool:
+def _journal(
+    session: Session, shipment: Shipment, reason: str, now: datetime, *, move_order: bool = True
+) -> bool:
     from creatorflow.services.label_records import move
     from creatorflow.store.effects import enqueue
 
@@ -102,7 +104,7 @@ def _journal(session: Session, shipment: Shipment, reason: str, now: datetime) -
         request={"shipment_id": shipment.id, "reason": reason},
         now=now,
     )
-    if queued:
+    if queued and move_order:
         move(session, shipment.order_id, Stage.VOIDING, now=now, reason=reason)
     return queued
 
@@ -304,3 +306,49 @@ def void_labels(
                 summary.pending += 1
             else:
                 summary.rejected += 1
+
+
+def rebuy_label(services: Services, order_id: str, *, reason: str) -> str:
+    """Replace an order's label on purpose (damaged, wrong box): the old one is voided, a new
+    one journaled (next generation), and TikTok's tracking corrected once it is bought.
+
+    Only before the carrier's first scan. Returns the new label's journal key.
+
+    Raises:
+        NotFoundError: no bought label. UsageError: scanned already, or no reason given.
+    """
+    from creatorflow.integrations.shipping.base import LabelReference
+    from creatorflow.services.label_records import LABEL, move
+    from creatorflow.store.effects import enqueue
+    from creatorflow.store.tables import Order, Shipment, ShipmentState
+
+    if not reason.strip():
+        raise UsageError("Say why the label is bought again (--reason).")
+    now = _utcnow()
+    with services.store.write() as session:
+        shipment = session.scalars(
+            select(Shipment)
+            .where(Shipment.order_id == order_id.strip(), Shipment.state == ShipmentState.PURCHASED)
+            .order_by(Shipment.generation.desc())
+        ).first()
+        if shipment is None:
+            raise NotFoundError(f"Order {order_id.strip()} has no bought label to replace.")
+        if shipment.first_scan_at is not None:
+            raise UsageError("The carrier has already scanned this label; it cannot be replaced.")
+        order = session.get(Order, shipment.order_id)
+        assert order is not None
+        _journal(session, shipment, f"Replaced: {reason.strip()}", now, move_order=False)
+        shipment.state = ShipmentState.VOIDING
+        key = str(
+            LabelReference(order.shop_id, order.id, shipment.package_key, shipment.generation + 1)
+        )
+        enqueue(
+            session,
+            key,
+            LABEL,
+            order_id=order.id,
+            request={"rebuy_of": shipment.generation, "reason": reason.strip()},
+            now=now,
+        )
+        move(session, order.id, Stage.PURCHASING, now=now, reason=reason.strip(), actor=Actor.CLI)
+        return key

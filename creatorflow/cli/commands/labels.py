@@ -130,6 +130,39 @@ def void(
         )
 
 
+@app.command("rebuy")
+def rebuy(
+    ctx: typer.Context,
+    order_id: Annotated[str, typer.Argument(help="TikTok order id.", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", help="Why (damaged label, wrong box…).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Buy a new label for an order on purpose: the old one is voided, TikTok's tracking fixed.
+
+    Only before the carrier's first scan; TikTok accepts a corrected tracking number for 72
+    hours after shipping.
+    """
+    from creatorflow.cli.output import print_json, stderr_console
+    from creatorflow.services.label_buying import buy_labels
+    from creatorflow.services.tracking_push import push_tracking
+    from creatorflow.services.voids import rebuy_label, void_labels
+
+    services = state.services(ctx)
+    rebuy_label(services, order_id, reason=reason)
+    bought = buy_labels(services, order_ids=[order_id])
+    pushed = push_tracking(services, order_ids=[order_id])
+    voided = void_labels(services, order_ids=[order_id])
+    if as_json:
+        print_json({"labels": plain(bought), "tracking": plain(pushed), "voids": plain(voided)})
+        return
+    stderr_console().print(
+        f"Order {order_id}: {bought.bought} new label bought, old label "
+        + ("refunded" if voided.refunded else "void requested")
+        + (", tracking corrected on TikTok." if pushed.pushed else "."),
+        markup=False,
+    )
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
