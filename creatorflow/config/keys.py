@@ -169,6 +169,12 @@ KEYS: tuple[Key, ...] = (
         True,
         "US TikTok orders take USPS only through TikTok Shipping (TikTok's 2026 rule).",
     ),
+    _k("rules.usps_via_tiktok_from", "2026-01-01", "The day the USPS rule applies from."),
+    _k(
+        "rules.sku_overrides",
+        "",
+        "Fixed choices per SKU: SKU=PROVIDER[:SERVICE], comma-separated.",
+    ),
     _k("parcels.default_preset", "", "Box used when a SKU names none (a preset name)."),
     _k("printer.kind", "folder", "Where labels go.", choices=("folder", "cups", "raw9100", "none")),
     _k("printer.name", "", "CUPS queue name (printer.kind = cups); empty means the default queue."),

@@ -109,6 +109,11 @@ def list_rules(services: Services) -> list[RuleView]:
             "Rates above this are refused.",
         ),
         RuleView(
+            "sku_overrides",
+            ", ".join(f"{sku} → {o.text()}" for sku, o in rules.sku_overrides.items()) or "none",
+            "These SKUs always get this provider or service.",
+        ),
+        RuleView(
             "usps_via_tiktok",
             "on" if usps.enabled else "off",
             f"{usps.reason}." if usps.enabled else "USPS rates from any provider are allowed.",

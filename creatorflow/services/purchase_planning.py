@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from creatorflow.domain.addresses import us_state_code
 from creatorflow.domain.guards import OrderFacts, Refusal, RefusalCode, purchase_refusals
 from creatorflow.domain.parcels import MissingParcelData, ParcelPlan
-from creatorflow.domain.rules import Choice, RateOption, RulePolicy, Strategy, TikTokUspsRule
+from creatorflow.domain.rules import (
+    Choice,
+    RateOption,
+    RulePolicy,
+    ServiceOverride,
+    Strategy,
+    TikTokUspsRule,
+)
 from creatorflow.domain.stages import Stage
 from creatorflow.errors import ConfigError, NotFoundError
 from creatorflow.services.context import Services
@@ -57,6 +64,23 @@ def _csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _overrides(text: str) -> dict[str, ServiceOverride]:
+    """``SKU=PROVIDER[:SERVICE]`` pairs, comma-separated (``MUG-12=shippo:usps_priority``)."""
+    overrides: dict[str, ServiceOverride] = {}
+    for part in _csv(text):
+        sku, _, choice = part.partition("=")
+        provider, _, service = choice.partition(":")
+        if not sku.strip() or not choice.strip():
+            raise ConfigError(
+                f"rules.sku_overrides has a bad entry: {part!r}.",
+                hint="Write SKU=PROVIDER[:SERVICE], e.g. MUG-12=shippo:usps_priority.",
+            )
+        overrides[sku.strip()] = ServiceOverride(
+            provider=provider.strip() or None, service=service.strip() or None
+        )
+    return overrides
+
+
 def policy(services: Services) -> RulePolicy:
     """The seller's rules from ``rules.*`` settings."""
     settings = services.settings
@@ -65,12 +89,21 @@ def policy(services: Services) -> RulePolicy:
         max_price = Decimal(cap) if cap else None
     except InvalidOperation:
         raise ConfigError(f"rules.max_price is not an amount: {cap!r}.") from None
+    try:
+        usps_from = date.fromisoformat(settings.text("rules.usps_via_tiktok_from").strip())
+    except ValueError:
+        raise ConfigError(
+            "rules.usps_via_tiktok_from is not a date.", hint="Write it like 2026-01-01."
+        ) from None
     return RulePolicy(
         strategy=Strategy(settings.text("rules.strategy")),
+        sku_overrides=_overrides(settings.text("rules.sku_overrides")),
         preferred_carriers=tuple(_csv(settings.text("rules.preferred_carriers"))),
         excluded_services=frozenset(_csv(settings.text("rules.excluded_services"))),
         max_price=max_price,
-        usps_rule=TikTokUspsRule(enabled=settings.flag("rules.usps_via_tiktok")),
+        usps_rule=TikTokUspsRule(
+            enabled=settings.flag("rules.usps_via_tiktok"), effective_from=usps_from
+        ),
     )
 
 
@@ -286,6 +319,8 @@ def plan_purchase(
             for r in rates
             if r.rate_id == choice.rate.rate_id and r.provider == choice.rate.provider
         )
+    if chosen is not None and chosen.provider == "tiktok_shipping":
+        label_format = LabelFormat.PDF_4X6  # TikTok Shipping prints PDF labels only (US)
     return PurchasePlan((), chosen, label_format, parcel, choice.explanation, len(rates))
 
 

@@ -197,3 +197,20 @@ def test_tracking_sync_and_the_late_flag(shop: ShippoSimulator, cli: Invoke) -> 
     assert report["checked"] == 6
     late = parse_json(cli("orders", "list", "--stage", "late", "--json"))
     assert all(order["dispatch_state"] in {"at_risk", "overdue", "late"} for order in late)
+
+
+def test_a_sku_override_decides_the_service(
+    shop: ShippoSimulator, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    skus = _skus(cli)
+    for sku in skus:
+        cli("products", "set-parcel", str(sku["sku_id"]), "--weight", "9oz", "--dims", "6x4x2in")
+    overrides = ",".join(f"{sku['seller_sku']}=shippo:fedex_2_day" for sku in skus)
+    monkeypatch.setenv("CREATORFLOW_RULES_SKU_OVERRIDES", overrides)
+    rules = {r["rule"]: r for r in parse_json(cli("rules", "list", "--json"))}
+    assert "fedex_2_day" in rules["sku_overrides"]["value"]
+    order_id = parse_json(cli("orders", "list", "--status", "AWAITING_SHIPMENT", "--json"))[0]["id"]
+    report = parse_json(cli("rules", "test", order_id, "--json"))
+    assert report["choice"]["service_token"] == "fedex_2_day"
+    monkeypatch.setenv("CREATORFLOW_RULES_SKU_OVERRIDES", "no-equals-sign")
+    assert cli("rules", "list").exit_code == 2
