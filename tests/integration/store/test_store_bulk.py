@@ -32,6 +32,7 @@ def _row(order_id: str, **extra: object) -> dict[str, object]:
         "first_seen_at": NOW,
         "synced_at": NOW,
         "version": 1,
+        "possibly_lost": False,
         "raw": {"id": order_id},
         "shipping_fee": None,
     }
