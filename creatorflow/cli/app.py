@@ -14,6 +14,7 @@ from creatorflow import __version__
 from creatorflow.cli.commands import (
     config,
     connect,
+    daemon,
     database,
     demo,
     documents,
@@ -79,6 +80,7 @@ app.add_typer(documents.app, name="documents")
 app.add_typer(tracking.app, name="tracking")
 _ = orders_queue  # registers approve, hold and release on the orders group
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(daemon.app, name="daemon")
 
 
 def main() -> None:

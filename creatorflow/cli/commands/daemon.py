@@ -1,0 +1,154 @@
+"""``creatorflow daemon``: run the unattended daemon, see how it is doing, read its log."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from creatorflow.cli import state
+from creatorflow.cli.output import JsonOption
+
+app = typer.Typer(help="The daemon: orders, labels and tracking flow with no one watching.")
+
+
+@app.command("run")
+def run(ctx: typer.Context) -> None:
+    """Run the daemon in the foreground (what a service manager executes); Ctrl-C stops it.
+
+    Exits 2 when another daemon already runs on this installation.
+    """
+    # The daemon is another front end: reached only through this lazy import.
+    from creatorflow.daemon.lock import InstanceLock
+    from creatorflow.daemon.scheduler import run as run_daemon
+
+    services = state.services(ctx)
+    services.paths.ensure_dirs()
+    with InstanceLock(services.paths.state_dir):
+        typer.echo(f"CreatorFlow daemon running (pid {os.getpid()}); Ctrl-C stops it.", err=True)
+        clean = run_daemon(services)
+    if not clean:
+        # A job is still stuck in a network call: leave without waiting for its thread.
+        # Nothing is lost: the effect journal resumes it on the next start.
+        services.close()
+        os._exit(0)
+
+
+def _when(value: object) -> str:
+    from datetime import datetime
+
+    from creatorflow.cli.output import when
+
+    return when(value) if isinstance(value, datetime) else "—"
+
+
+@app.command("status")
+def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Is the daemon running, how did each job go, how deep are the queues."""
+    from creatorflow.cli.output import plain, print_json, stdout_console
+    from creatorflow.services.daemon_status import daemon_status
+
+    report = daemon_status(state.services(ctx))
+    if as_json:
+        print_json(plain(report))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    console = stdout_console()
+    if report.running:
+        console.print(
+            f"Daemon running: pid {report.pid} on {report.station}, up {report.uptime_s} s, "
+            f"last heartbeat {_when(report.last_beat_at)}.",
+            markup=False,
+        )
+    else:
+        seen = f" (last seen pid {report.pid}, {_when(report.last_beat_at)})" if report.pid else ""
+        console.print(f"Daemon not running{seen}.", markup=False)
+    queues = ", ".join(f"{name} {count}" for name, count in report.queues.items())
+    console.print(f"Queues: {queues}.", markup=False)
+    if not report.jobs:
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for header in ("Job", "Last run", "Outcome", "Next run", "Error"):
+        table.add_column(header)
+    for name, job in report.jobs.items():
+        table.add_row(
+            Text(name),
+            Text(_when(job.last_run)),
+            Text(job.outcome or ""),
+            Text(job.next_run or ""),
+            Text(job.error or ""),
+        )
+    console.print(table)
+
+
+def _tail(path: Path, lines: int) -> list[str]:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            block = min(size, max(lines, 1) * 400 + 4096)
+            handle.seek(size - block)
+            text = handle.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    found = text.splitlines()
+    if block < size:
+        found = found[1:]  # the first line read may be cut
+    return found[-lines:] if lines > 0 else []
+
+
+@app.command("logs")
+def logs(
+    ctx: typer.Context,
+    follow: Annotated[
+        bool, typer.Option("-f", "--follow", help="Keep printing new lines.")
+    ] = False,
+    lines: Annotated[int, typer.Option("--lines", "-n", min=0, help="Lines to show.")] = 50,
+) -> None:
+    """Show the end of the daemon's log (-f to follow it)."""
+    from creatorflow.daemon.log import log_file
+
+    path = log_file(state.services(ctx).paths.log_dir)
+    if not path.exists() and not follow:
+        typer.echo(f"No daemon log yet ({path}).", err=True)
+        return
+    for line in _tail(path, lines):
+        typer.echo(line)
+    if not follow:
+        return
+    handle = None
+    inode = None
+    try:
+        while True:
+            if handle is None:
+                try:
+                    handle = path.open("r", encoding="utf-8", errors="replace")
+                    inode = os.fstat(handle.fileno()).st_ino
+                    handle.seek(0, os.SEEK_END)
+                except FileNotFoundError:
+                    time.sleep(0.5)
+                    continue
+            line = handle.readline()
+            if line:
+                typer.echo(line.rstrip("\n"))
+                continue
+            try:
+                rotated = path.stat().st_ino != inode
+            except FileNotFoundError:
+                rotated = True
+            if rotated:  # the log rotated: read the new file from its start
+                handle.close()
+                handle = path.open("r", encoding="utf-8", errors="replace")
+                inode = os.fstat(handle.fileno()).st_ino
+                continue
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if handle is not None:
+            handle.close()
