@@ -1,42 +1,9 @@
-"""The label files the simulator serves: a 4x6 PDF, ZPL II and a small PNG."""
+"""ZPL II and PNG label files the simulator serves (the PDF: ``creatorflow.sandbox.pdf``)."""
 
 from __future__ import annotations
 
 import struct
 import zlib
-
-
-def pdf_label(title: str, tracking_code: str) -> bytes:
-    """A small, valid one-page 4x6 in PDF (288x432 pt) showing `title` and the code (ASCII)."""
-    lines = [title, tracking_code]
-    parts = []
-    for n, line in enumerate(lines):
-        text = line.encode("ascii", "replace").replace(b"(", b"[").replace(b")", b"]")
-        text = text.replace(b"\\", b"/")
-        parts.append(
-            b"BT /F1 14 Tf 24 " + str(380 - 30 * n).encode() + b" Td (" + text + b") Tj ET"
-        )
-    stream = b"\n".join(parts)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n".encode()
-    out += f"startxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
 
 
 def zpl_label(title: str, tracking_code: str) -> bytes:

@@ -13,7 +13,7 @@ from creatorflow.sandbox.clock import SimClock
 from creatorflow.sandbox.easypost import errors
 from creatorflow.sandbox.easypost.data import IdMaker
 from creatorflow.sandbox.easypost.faults import FaultPlan
-from creatorflow.sandbox.easypost.files import pdf_label, png_label, zpl_label
+from creatorflow.sandbox.easypost.files import png_label, zpl_label
 from creatorflow.sandbox.easypost.model import (
     EXTENSIONS,
     Shipment,
@@ -22,6 +22,7 @@ from creatorflow.sandbox.easypost.model import (
     Tracker,
 )
 from creatorflow.sandbox.easypost.render import Renderer
+from creatorflow.sandbox.pdf import label_pdf
 
 INDEX_RATE_LIMIT = 5.0
 """EasyPost's documented fixed limit on index (list) endpoints, requests per second."""
@@ -151,7 +152,7 @@ class EasyPostSimulator:
             title = f"{q.service.carrier} {q.service.service}  {shipment.reference or ''}".strip()
             code = shipment.tracking_code or ""
         if fmt == "PDF":
-            return pdf_label(title, code), "application/pdf"
+            return label_pdf([title, code]), "application/pdf"
         if fmt == "ZPL":
             return zpl_label(title, code), "application/zpl"
         if fmt == "PNG":

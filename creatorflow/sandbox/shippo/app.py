@@ -19,8 +19,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from creatorflow.sandbox.pdf import label_pdf
 from creatorflow.sandbox.shippo import labels, resources, tracks
-from creatorflow.sandbox.shippo.data import pdf_label, zpl_label
+from creatorflow.sandbox.shippo.data import zpl_label
 from creatorflow.sandbox.shippo.model import ApiError, Call
 
 if TYPE_CHECKING:
@@ -181,7 +182,8 @@ def build_app(sim: ShippoSimulator) -> Starlette:
         ]
         if ext == "zpl":
             return Response(zpl_label(text, txn.tracking_number), media_type="application/zpl")
-        return Response(pdf_label(text), media_type="application/pdf")
+        pdf = label_pdf(text, font_size=16, top=396, leading=20)
+        return Response(pdf, media_type="application/pdf")
 
     async def stats(request: Request) -> Response:
         return json_response(200, sim.stats())

@@ -125,37 +125,6 @@ def to_pounds(weight: Decimal, unit: str) -> Decimal:
     return weight * factors.get(unit, Decimal(1))
 
 
-def pdf_label(lines: list[str]) -> bytes:
-    """A small, valid one-page 4x6 in (288x432 pt) PDF showing `lines` (ASCII)."""
-    parts = [b"BT /F1 16 Tf 24 396 Td 20 TL"]
-    for line in lines:
-        text = line.encode("ascii", "replace")
-        text = text.replace(b"\\", b"/").replace(b"(", b"[").replace(b")", b"]")
-        parts.append(b"(" + text + b") Tj T*")
-    parts.append(b"ET")
-    stream = b"\n".join(parts)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n".encode()
-    out += f"startxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
-
-
 def zpl_label(lines: list[str], tracking_number: str) -> bytes:
     """A 4x6 in ZPL II label (203 dpi) with `lines` and a Code 128 barcode of the number."""
     out = ["^XA", "^PW812", "^LL1218", "^CI28"]

@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from creatorflow.sandbox.pdf import label_pdf
 from creatorflow.sandbox.tiktok import fulfilment, labels, products
 from creatorflow.sandbox.tiktok.checks import check_app_and_sign
 from creatorflow.sandbox.tiktok.errors import INTERNAL, TOO_MANY, ApiError
@@ -252,7 +253,8 @@ def build_app(sim: TikTokShopSimulator) -> Starlette:
         if package is None or not name.endswith(".pdf"):
             return Response(b"not found", status_code=404, media_type="text/plain")
         title = f"USPS  {package.tracking_number}  package {package.id}"
-        return Response(labels.pdf_document(title), media_type="application/pdf")
+        pdf = label_pdf([title], left=36, top=260)
+        return Response(pdf, media_type="application/pdf")
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
