@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 TARGET_RATIO = 0.85
-SHIPPO_KEY = "shippo_live_bench"
+SHIPPO_KEY = "shippo_sandbox_bench"  # not a test_ key: the simulator applies live limits
 
 
 @dataclass
