@@ -323,6 +323,7 @@ def buy_labels(
     from creatorflow.services.label_providers import build_outside_providers
     from creatorflow.services.label_records import claim_label, next_label_due, pending_labels
     from creatorflow.services.tiktok_connection import open_client
+    from creatorflow.store.effects import LostClaim
 
     summary = BuySummary()
     total = pending_labels(services, order_ids)
@@ -349,7 +350,11 @@ def buy_labels(
                     done += 1
                 effect_id, order_id = claimed
                 mine = BuySummary()
-                outcome = _work_one(run, effect_id, mine)
+                try:
+                    outcome = _work_one(run, effect_id, mine)
+                except LostClaim:
+                    # Recording a failure found the claim taken over: the new holder decides.
+                    outcome = "taken over"
                 with lock:
                     summary.merge(mine)
                     if progress is not None:
