@@ -1,16 +1,20 @@
-"""``creatorflow daemon``: run the unattended daemon, see how it is doing, read its log."""
+"""``creatorflow daemon``: run the unattended daemon, see how it is doing, read its log, and
+install it as a service (systemd --user, launchd, Windows Task Scheduler)."""
 
 from __future__ import annotations
 
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from creatorflow.cli import state
 from creatorflow.cli.output import JsonOption
+
+if TYPE_CHECKING:
+    from creatorflow.services.daemon_units import UnitReport
 
 app = typer.Typer(help="The daemon: orders, labels and tracking flow with no one watching.")
 
@@ -152,3 +156,88 @@ def logs(
     finally:
         if handle is not None:
             handle.close()
+
+
+PlatformOption = Annotated[
+    str | None,
+    typer.Option(
+        "--platform",
+        help="systemd, launchd or windows (default: this machine's).",
+        show_default=False,
+    ),
+]
+
+
+def _print_commands(report: UnitReport, verb: str) -> None:
+    """The service manager's commands: reported when they ran, printed to copy when not."""
+    if not report.commands:
+        return
+    if report.ran:
+        typer.echo(f"{verb}:", err=True)
+        for line in report.commands:
+            typer.echo(f"  {line}", err=True)
+        return
+    tool = report.commands[0].split()[0]
+    why = f"`{tool}` is not on PATH here" if report.tool_missing else "Not run"
+    typer.echo(f"{why}; to finish, run:", err=True)
+    for line in report.commands:
+        typer.echo(line)
+
+
+@app.command("install")
+def install(
+    ctx: typer.Context,
+    no_enable: Annotated[
+        bool, typer.Option("--no-enable", help="Write the unit only; print the commands.")
+    ] = False,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Print the unit on stdout; write nothing.")
+    ] = False,
+    platform: PlatformOption = None,
+) -> None:
+    """Install the daemon as a service: systemd --user, a launchd agent, or a Windows task."""
+    from creatorflow.services import daemon_units
+
+    services = state.services(ctx)
+    if print_only:
+        typer.echo(daemon_units.unit_text(services, platform), nl=False)
+        return
+    report = daemon_units.install_unit(services, platform, enable=not no_enable)
+    typer.echo(f"Wrote {report.path}.", err=True)
+    _print_commands(report, "Enabled with")
+    for hint in report.hints:
+        typer.echo(hint, err=True)
+
+
+@app.command("uninstall")
+def uninstall(
+    ctx: typer.Context,
+    no_disable: Annotated[
+        bool, typer.Option("--no-disable", help="Remove the unit only; print the commands.")
+    ] = False,
+    platform: PlatformOption = None,
+) -> None:
+    """Stop the daemon's service and remove its unit."""
+    from creatorflow.services import daemon_units
+
+    report = daemon_units.uninstall_unit(state.services(ctx), platform, disable=not no_disable)
+    typer.echo(report.message, err=True)
+    _print_commands(report, "Unloaded with")
+
+
+@app.command("start")
+def start(ctx: typer.Context, platform: PlatformOption = None) -> None:
+    """Start the installed service (systemctl, launchctl or schtasks)."""
+    from creatorflow.services import daemon_units
+
+    report = daemon_units.start_daemon(state.services(ctx), platform)
+    typer.echo(f"Started: {'; '.join(report.commands)}", err=True)
+
+
+@app.command("stop")
+def stop(ctx: typer.Context, platform: PlatformOption = None) -> None:
+    """Stop the daemon: through its service manager, or SIGTERM to the running daemon."""
+    from creatorflow.services import daemon_units
+
+    report = daemon_units.stop_daemon(state.services(ctx), platform)
+    typer.echo(report.message or f"Stopped: {'; '.join(report.commands)}", err=True)
