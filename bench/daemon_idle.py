@@ -48,7 +48,7 @@ from typing import Any
 
 TARGET_RSS_MB = 120.0
 TARGET_CPU_PERCENT = 1.0
-SHIPPO_KEY = "shippo_live_bench_idle"
+SHIPPO_KEY = "shippo_sandbox_bench_idle"  # the simulator gets LIVE_LIMITS explicitly
 EASYPOST_KEY = "EZTK_bench_idle"
 SAMPLE_EVERY = 0.5
 
