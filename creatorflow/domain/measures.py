@@ -32,7 +32,7 @@ __all__ = [
 
 
 class WeightUnit(StrEnum):
-    """Units a weight may be entered in (same values as the store's enum)."""
+    """Units a weight may be entered in (the store keeps these values)."""
 
     OZ = "oz"
     LB = "lb"
@@ -41,7 +41,7 @@ class WeightUnit(StrEnum):
 
 
 class DimensionUnit(StrEnum):
-    """Units a side may be entered in (same values as the store's enum)."""
+    """Units a side may be entered in (the store keeps these values)."""
 
     IN = "in"
     CM = "cm"

@@ -11,13 +11,11 @@ from sqlalchemy.orm import Session
 
 from creatorflow.domain.parcels import (
     Dimensions,
-    DimensionUnit,
     MissingParcelData,
     ParcelLine,
     ParcelPlan,
     Preset,
     Weight,
-    WeightUnit,
     parse_dimensions,
     parse_weight,
     plan_parcel,
@@ -75,10 +73,8 @@ def _dimensions(text: str) -> Dimensions:
 def _preset_domain(row: ParcelPreset) -> Preset:
     return Preset(
         name=row.name,
-        weight=Weight(row.weight_value, WeightUnit(row.weight_unit.value)),
-        dimensions=Dimensions(
-            row.length, row.width, row.height, DimensionUnit(row.dimension_unit.value)
-        ),
+        weight=Weight(row.weight_value, row.weight_unit),
+        dimensions=Dimensions(row.length, row.width, row.height, row.dimension_unit),
     )
 
 
@@ -116,9 +112,9 @@ def add_preset(services: Services, name: str, *, weight: str, dims: str) -> Pres
             row = tables.ParcelPreset(name=clean)
             session.add(row)
         row.weight_value = box_weight.value
-        row.weight_unit = tables.WeightUnit(box_weight.unit.value)
+        row.weight_unit = box_weight.unit
         row.length, row.width, row.height = box.length, box.width, box.height
-        row.dimension_unit = tables.DimensionUnit(box.unit.value)
+        row.dimension_unit = box.unit
         session.flush()
         return _preset_view(row)
 
@@ -165,10 +161,10 @@ def set_parcel(
         row = _find_sku(session, sku)
         if unit_weight is not None:
             row.weight_value = unit_weight.value
-            row.weight_unit = tables.WeightUnit(unit_weight.unit.value)
+            row.weight_unit = unit_weight.unit
         if size is not None:
             row.length, row.width, row.height = size.length, size.width, size.height
-            row.dimension_unit = tables.DimensionUnit(size.unit.value)
+            row.dimension_unit = size.unit
         if preset is not None:
             box = session.scalars(
                 select(tables.ParcelPreset).where(tables.ParcelPreset.name == preset.strip())
@@ -197,7 +193,7 @@ def _sku_view(session: Session, row: Sku) -> SkuParcelView:
 def _parcel_line(row: Sku, *, units: int) -> ParcelLine:
     weight = None
     if row.weight_value is not None and row.weight_unit is not None:
-        weight = Weight(row.weight_value, WeightUnit(row.weight_unit.value))
+        weight = Weight(row.weight_value, row.weight_unit)
     size = None
     if (
         row.length is not None
@@ -205,9 +201,7 @@ def _parcel_line(row: Sku, *, units: int) -> ParcelLine:
         and row.height is not None
         and row.dimension_unit is not None
     ):
-        size = Dimensions(
-            row.length, row.width, row.height, DimensionUnit(row.dimension_unit.value)
-        )
+        size = Dimensions(row.length, row.width, row.height, row.dimension_unit)
     return ParcelLine(
         sku_id=row.id,
         seller_sku=row.seller_sku,

@@ -6,6 +6,7 @@ billing); ``metadata`` is what Alembic compares the migrations against.
 
 from __future__ import annotations
 
+from creatorflow.domain.measures import DimensionUnit, WeightUnit
 from creatorflow.store.base import NAMING_CONVENTION, Base, utcnow
 from creatorflow.store.tables_ops import (
     DaemonHeartbeat,
@@ -20,7 +21,6 @@ from creatorflow.store.tables_ops import (
     UsageEvent,
 )
 from creatorflow.store.tables_orders import (
-    DimensionUnit,
     EventKind,
     Order,
     OrderEvent,
@@ -31,7 +31,6 @@ from creatorflow.store.tables_orders import (
     ShipmentState,
     Shop,
     Sku,
-    WeightUnit,
 )
 
 metadata = Base.metadata

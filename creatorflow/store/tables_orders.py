@@ -14,27 +14,12 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from creatorflow.domain.measures import DimensionUnit, WeightUnit
 from creatorflow.domain.stages import Stage
 from creatorflow.store.base import Base, one_of, utcnow
 from creatorflow.store.types import StrEnumText
 
 Currency = String(3)
-
-
-class WeightUnit(StrEnum):
-    """Units a weight may be entered in."""
-
-    OZ = "oz"
-    LB = "lb"
-    G = "g"
-    KG = "kg"
-
-
-class DimensionUnit(StrEnum):
-    """Units a parcel's sides may be entered in."""
-
-    IN = "in"
-    CM = "cm"
 
 
 class ShipmentState(StrEnum):
