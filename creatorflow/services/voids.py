@@ -130,27 +130,33 @@ def queue_voids(services: Services, *, now: Callable[[], datetime] = _utcnow) ->
         )
 
 
+def _unscanned_label(session: Session, order_id: str, verb: str, done: str) -> Shipment:
+    """The order's current bought label, which the carrier has not scanned yet."""
+    from creatorflow.store.tables import Shipment, ShipmentState
+
+    shipment = session.scalars(
+        select(Shipment)
+        .where(Shipment.order_id == order_id.strip(), Shipment.state == ShipmentState.PURCHASED)
+        .order_by(Shipment.generation.desc())
+    ).first()
+    if shipment is None:
+        raise NotFoundError(f"Order {order_id.strip()} has no bought label to {verb}.")
+    if shipment.first_scan_at is not None:
+        raise UsageError(
+            f"The carrier has already scanned this label; it cannot be {done}.",
+            hint="Ask the carrier or the provider's support for a return instead.",
+        )
+    return shipment
+
+
 def request_void(services: Services, order_id: str, *, reason: str | None = None) -> str:
     """Journal a void of an order's current label by hand (``labels void``); returns its key.
 
     Raises:
         NotFoundError: no bought label for this order. UsageError: the carrier scanned it.
     """
-    from creatorflow.store.tables import Shipment, ShipmentState
-
     with services.store.write() as session:
-        shipment = session.scalars(
-            select(Shipment)
-            .where(Shipment.order_id == order_id.strip(), Shipment.state == ShipmentState.PURCHASED)
-            .order_by(Shipment.generation.desc())
-        ).first()
-        if shipment is None:
-            raise NotFoundError(f"Order {order_id.strip()} has no bought label to void.")
-        if shipment.first_scan_at is not None:
-            raise UsageError(
-                "The carrier has already scanned this label; it cannot be voided.",
-                hint="Ask the carrier or the provider's support for a return instead.",
-            )
+        shipment = _unscanned_label(session, order_id, "void", "voided")
         _journal(session, shipment, (reason or "Voided by hand.").strip(), _utcnow())
         return _void_key(session, shipment)
 
@@ -320,21 +326,13 @@ def rebuy_label(services: Services, order_id: str, *, reason: str) -> str:
     from creatorflow.integrations.shipping.base import LabelReference
     from creatorflow.services.label_records import LABEL, move
     from creatorflow.store.effects import enqueue
-    from creatorflow.store.tables import Order, Shipment, ShipmentState
+    from creatorflow.store.tables import Order, ShipmentState
 
     if not reason.strip():
         raise UsageError("Say why the label is bought again (--reason).")
     now = _utcnow()
     with services.store.write() as session:
-        shipment = session.scalars(
-            select(Shipment)
-            .where(Shipment.order_id == order_id.strip(), Shipment.state == ShipmentState.PURCHASED)
-            .order_by(Shipment.generation.desc())
-        ).first()
-        if shipment is None:
-            raise NotFoundError(f"Order {order_id.strip()} has no bought label to replace.")
-        if shipment.first_scan_at is not None:
-            raise UsageError("The carrier has already scanned this label; it cannot be replaced.")
+        shipment = _unscanned_label(session, order_id, "replace", "replaced")
         order = session.get(Order, shipment.order_id)
         assert order is not None
         _journal(session, shipment, f"Replaced: {reason.strip()}", now, move_order=False)

@@ -97,5 +97,5 @@ def test_void_by_hand_and_no_void_after_a_scan(world: World) -> None:
         assert shipment is not None
         shipment.first_scan_at = datetime.now(UTC)
         other = shipment.order_id
-    with pytest.raises(UsageError, match="scanned"):
+    with pytest.raises(UsageError, match="scanned this label; it cannot be voided"):
         request_void(world.services, other)
