@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from creatorflow.sandbox.asgi import MethodDispatch
 from creatorflow.sandbox.easypost import errors, operations
 from creatorflow.sandbox.easypost.render import Renderer
 
@@ -269,15 +270,5 @@ def build_app(sim: EasyPostSimulator) -> Starlette:
         route = ApiRoute(sim, method, path, handler, status=status, index=index)
         by_path.setdefault(path, {})[method] = route
     for path, methods in by_path.items():
-        routes.append(Route(path, _Dispatch(methods), methods=list(methods)))
+        routes.append(Route(path, MethodDispatch(methods), methods=list(methods)))
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
-
-
-class _Dispatch:
-    """The endpoints of one path, picked by method (an ASGI app, not a request handler)."""
-
-    def __init__(self, methods: dict[str, ApiRoute]) -> None:
-        self.methods = methods
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.methods[scope["method"]](scope, receive, send)

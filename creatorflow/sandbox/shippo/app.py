@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from creatorflow.sandbox.asgi import MethodDispatch
 from creatorflow.sandbox.pdf import label_pdf
 from creatorflow.sandbox.shippo import labels, resources, tracks
 from creatorflow.sandbox.shippo.data import zpl_label
@@ -203,17 +204,7 @@ def build_app(sim: ShippoSimulator) -> Starlette:
         route = ApiRoute(sim, method, template, family, kind, handler, ok)
         by_path.setdefault(template, {})[method] = route
     for template, methods in by_path.items():
-        endpoint = _Dispatch(methods)
+        endpoint = MethodDispatch(methods)
         for path in (template, template + "/"):
             routes.append(Route(path, endpoint, methods=list(methods)))
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
-
-
-class _Dispatch:
-    """Route one path to its per-method :class:`ApiRoute` (a class, so Starlette sees ASGI)."""
-
-    def __init__(self, methods: dict[str, ApiRoute]) -> None:
-        self.methods = methods
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.methods[scope["method"]](scope, receive, send)
