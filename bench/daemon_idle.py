@@ -112,8 +112,8 @@ def _wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> No
 def world(home: Path, orders: int, speed: float) -> Iterator[tuple[Any, dict[str, str]]]:
     """A connected shop with its orders synced and nothing approved; (services, daemon env)."""
     from creatorflow.config.paths import resolve_paths
+    from creatorflow.http_server import serve
     from creatorflow.sandbox.easypost import EasyPostSimulator
-    from creatorflow.sandbox.server import serve
     from creatorflow.sandbox.shippo import LIVE_LIMITS, ShippoSimulator
     from creatorflow.sandbox.tiktok import TikTokShopSimulator
     from creatorflow.services.context import Services

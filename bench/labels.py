@@ -77,7 +77,7 @@ def world(home: Path, orders: int, latency: float, seed: int) -> Iterator[World]
     from sqlalchemy import select
 
     from creatorflow.config.paths import resolve_paths
-    from creatorflow.sandbox.server import serve
+    from creatorflow.http_server import serve
     from creatorflow.sandbox.shippo import LIVE_LIMITS, ShippoSimulator
     from creatorflow.sandbox.tiktok import TikTokShopSimulator
     from creatorflow.secrets import SecretStore

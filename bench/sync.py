@@ -33,7 +33,7 @@ APP_SECRET = "bench-app-secret"  # noqa: S105 (the simulator's, not a real one)
 
 
 def _serve(orders: int, ready: Any, stop: Any) -> None:
-    from creatorflow.sandbox.server import serve
+    from creatorflow.http_server import serve
     from creatorflow.sandbox.tiktok import TikTokShopSimulator
 
     sim = TikTokShopSimulator(seed=7, app_key=APP_KEY, app_secret=APP_SECRET, qps=10_000)

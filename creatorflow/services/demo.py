@@ -70,8 +70,8 @@ class _Sandbox:
 
 @contextmanager
 def _sandbox(orders: int, seed: int) -> Iterator[_Sandbox]:
+    from creatorflow.http_server import serve
     from creatorflow.sandbox.easypost import EasyPostSimulator
-    from creatorflow.sandbox.server import serve
     from creatorflow.sandbox.shippo import ShippoSimulator
     from creatorflow.sandbox.shippo.limits import LIVE_LIMITS
     from creatorflow.sandbox.tiktok import TikTokShopSimulator

@@ -47,8 +47,8 @@ def run_tiktok_sandbox(
         UsageError: the address is taken or the numbers make no sense.
     """
     from creatorflow.errors import UsageError
+    from creatorflow.http_server import serve
     from creatorflow.sandbox.clock import SimClock
-    from creatorflow.sandbox.server import serve
     from creatorflow.sandbox.tiktok import TikTokShopSimulator
 
     if orders < 0 or orders_per_hour < 0 or speed <= 0:

@@ -44,6 +44,7 @@ from sqlalchemy import select
 from creatorflow.config.paths import resolve_paths
 from creatorflow.domain.stages import Stage
 from creatorflow.errors import RateLimitedError
+from creatorflow.http_server import serve
 from creatorflow.integrations.http import TransientHTTPError
 from creatorflow.integrations.shipping.base import (
     Address,
@@ -56,7 +57,6 @@ from creatorflow.integrations.shipping.base import (
     TrackingUpdate,
     VoidResult,
 )
-from creatorflow.sandbox.server import serve
 from creatorflow.sandbox.tiktok import TikTokShopSimulator
 from creatorflow.secrets import SecretStore
 from creatorflow.secrets.backends import MemoryBackend

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from creatorflow.sandbox.server import serve
+from creatorflow.http_server import serve
 from creatorflow.sandbox.shippo import ShippoSimulator
 from creatorflow.sandbox.shippo.limits import LIVE_LIMITS
 from creatorflow.sandbox.tiktok import TikTokShopSimulator

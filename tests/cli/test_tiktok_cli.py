@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from creatorflow.sandbox.server import RunningServer, serve
+from creatorflow.http_server import RunningServer, serve
 from creatorflow.sandbox.tiktok import TikTokShopSimulator
 from tests.cli.conftest import Invoke, parse_json
 

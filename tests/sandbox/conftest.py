@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from creatorflow.http_server import serve
 from creatorflow.sandbox.clock import SimClock
-from creatorflow.sandbox.server import serve
 from creatorflow.sandbox.tiktok import TikTokShopSimulator
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from creatorflow.http_server import serve
 from creatorflow.sandbox.clock import SimClock
-from creatorflow.sandbox.server import serve
 from creatorflow.sandbox.tiktok import TikTokShopSimulator
 from tests.sandbox.conftest import START, FakeWall, Seller
 

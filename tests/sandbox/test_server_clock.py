@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from creatorflow.http_server import serve
 from creatorflow.sandbox.clock import SimClock
-from creatorflow.sandbox.server import serve
 
 
 async def _hello(request: Request) -> PlainTextResponse:

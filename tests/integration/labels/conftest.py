@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from creatorflow.config.paths import resolve_paths
+from creatorflow.http_server import serve
 from creatorflow.sandbox.easypost import EasyPostSimulator
-from creatorflow.sandbox.server import serve
 from creatorflow.sandbox.shippo import ShippoSimulator
 from creatorflow.sandbox.shippo.limits import LIVE_LIMITS
 from creatorflow.sandbox.tiktok import TikTokShopSimulator

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from creatorflow.errors import AuthError, RateLimitedError
+from creatorflow.http_server import RunningServer, serve
 from creatorflow.integrations.http import NetworkError, TransientHTTPError
 from creatorflow.integrations.shipping.base import (
     Address,
@@ -26,7 +27,6 @@ from creatorflow.integrations.shipping.base import (
 from creatorflow.integrations.shipping.easypost import EasyPostProvider
 from creatorflow.sandbox.clock import SimClock
 from creatorflow.sandbox.easypost import EasyPostSimulator
-from creatorflow.sandbox.server import RunningServer, serve
 
 KEY = "EZTK_provider_test"
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

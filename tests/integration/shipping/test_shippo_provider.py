@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from creatorflow.errors import AuthError, RateLimitedError
+from creatorflow.http_server import RunningServer, serve
 from creatorflow.integrations.http import NetworkError, TransientHTTPError
 from creatorflow.integrations.shipping.base import (
     Address,
@@ -25,7 +26,6 @@ from creatorflow.integrations.shipping.base import (
 )
 from creatorflow.integrations.shipping.shippo import ShippoProvider
 from creatorflow.sandbox.clock import SimClock
-from creatorflow.sandbox.server import RunningServer, serve
 from creatorflow.sandbox.shippo import ShippoSimulator
 
 KEY = "shippo_test_sandbox"

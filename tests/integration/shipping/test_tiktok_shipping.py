@@ -10,6 +10,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from creatorflow.http_server import RunningServer, serve
 from creatorflow.integrations.shipping.base import (
     Address,
     LabelFormat,
@@ -28,7 +29,6 @@ from creatorflow.integrations.shipping.tiktok_shipping import (
 )
 from creatorflow.integrations.tiktok.client import TikTokClient
 from creatorflow.integrations.tiktok.oauth import TikTokAuthClient, TokenKeeper
-from creatorflow.sandbox.server import RunningServer, serve
 from creatorflow.sandbox.tiktok import TikTokShopSimulator
 
 APP_KEY = "ship-app-key"

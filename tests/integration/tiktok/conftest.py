@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from creatorflow.config.paths import resolve_paths
-from creatorflow.sandbox.server import RunningServer, serve
+from creatorflow.http_server import RunningServer, serve
 from creatorflow.sandbox.tiktok import TikTokShopSimulator
 from creatorflow.secrets import SecretStore
 from creatorflow.secrets.backends import MemoryBackend

@@ -12,9 +12,9 @@ import easypost
 import httpx
 import pytest
 
+from creatorflow.http_server import RunningServer, serve
 from creatorflow.sandbox.clock import SimClock
 from creatorflow.sandbox.easypost import EasyPostSimulator
-from creatorflow.sandbox.server import RunningServer, serve
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 KEY = "EZTK_test_key"

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from creatorflow.http_server import serve
 from creatorflow.sandbox.clock import SimClock
 from creatorflow.sandbox.easypost import EasyPostSimulator
-from creatorflow.sandbox.server import serve
 from tests.sandbox.easypost.conftest import KEY, START, shipment_params
 
 

@@ -17,8 +17,8 @@ from easypost.errors import (
     UnauthorizedError,
 )
 
+from creatorflow.http_server import RunningServer
 from creatorflow.sandbox.easypost import EasyPostSimulator
-from creatorflow.sandbox.server import RunningServer
 from tests.sandbox.easypost.conftest import shipment_params
 
 

@@ -11,8 +11,8 @@ import requests
 import shippo
 from shippo.models import components
 
+from creatorflow.http_server import RunningServer, serve
 from creatorflow.sandbox.clock import SimClock
-from creatorflow.sandbox.server import RunningServer, serve
 from creatorflow.sandbox.shippo import ShippoSimulator
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

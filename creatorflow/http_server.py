@@ -1,4 +1,4 @@
-"""Serve an ASGI app with uvicorn in a daemon thread on loopback (tests, demos, benchmarks)."""
+"""Serve an ASGI app with uvicorn in a daemon thread: the simulators, the webhook receiver."""
 
 from __future__ import annotations
 
@@ -85,10 +85,10 @@ def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> RunningSer
     deadline = time.monotonic() + _START_TIMEOUT
     while not server.started:
         if not thread.is_alive():
-            raise RuntimeError(f"the sandbox server on {host}:{port} failed to start")
+            raise RuntimeError(f"the server on {host}:{port} failed to start")
         if time.monotonic() > deadline:
             server.should_exit = True
             thread.join()
-            raise RuntimeError(f"the sandbox server on {host}:{port} did not start in time")
+            raise RuntimeError(f"the server on {host}:{port} did not start in time")
         time.sleep(0.005)
     return RunningServer(server, thread, host, real_port)
