@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from creatorflow import __version__
 from creatorflow.store.heartbeats import Heartbeat, record_heartbeat
@@ -84,6 +84,26 @@ def finish_job_run(
         data = json_safe(summary) if summary is not None else None
         row.summary = data if isinstance(data, dict) else ({"value": data} if data else None)
         row.error = error[:MAX_ERROR] if error else None
+
+
+def close_interrupted_runs(services: Services, station: str, *, now: datetime | None = None) -> int:
+    """Mark this station's runs still ``running`` as ``interrupted``; how many there were.
+
+    Called when a daemon starts, before it runs anything: the single-instance lock means no
+    run of this station can still be going, so such a row is what a kill -9, a crash or a
+    power cut left behind. Their work itself is safe (the journal resumes it).
+    """
+    with services.store.write(durable=False) as session:
+        result = session.execute(
+            update(JobRun)
+            .where(JobRun.station == station, JobRun.outcome == "running")
+            .values(
+                outcome="interrupted",
+                finished_at=now or _utcnow(),
+                error="The daemon stopped during this run (killed, crashed or powered off).",
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def beat(services: Services, station: str, started_at: datetime) -> None:

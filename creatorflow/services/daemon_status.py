@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from creatorflow.domain.stages import Stage
-from creatorflow.store.heartbeats import latest_heartbeat
+from creatorflow.store.heartbeats import Heartbeat, latest_heartbeat
 from creatorflow.store.tables import JobRun, Order
 
 if TYPE_CHECKING:
@@ -69,6 +69,17 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _outcome(
+    outcome: str | None, started_at: datetime, beat: Heartbeat | None, running: bool
+) -> str | None:
+    """``running`` only while a live daemon started the run; else what kill -9 left behind."""
+    if outcome != "running":
+        return outcome
+    if running and beat is not None and started_at >= beat.started_at:
+        return outcome
+    return "interrupted"
+
+
 def read_status_file(services: Services) -> dict[str, Any]:
     """The daemon's own status file (pid, next runs), or ``{}`` when absent or unreadable."""
     try:
@@ -98,16 +109,22 @@ def daemon_status(services: Services, *, now: datetime | None = None) -> DaemonS
         rows = session.scalars(
             select(JobRun).join(latest, JobRun.id == latest.c.last_id).order_by(JobRun.job)
         ).all()
+        if not isinstance(next_runs, dict):
+            next_runs = {}
         for row in rows:
-            nxt = next_runs.get(row.job) if isinstance(next_runs, dict) else None
+            nxt = next_runs.get(row.job)
             jobs[row.job] = JobStatus(
                 last_run=row.started_at,
                 finished_at=row.finished_at,
-                outcome=row.outcome,
+                outcome=_outcome(row.outcome, row.started_at, beat, running),
                 error=row.error,
                 summary=row.summary,
                 next_run=str(nxt) if nxt else None,
             )
+        for name, nxt in next_runs.items():
+            # A job the running daemon has scheduled but not yet run (first start, a new job).
+            if name not in jobs:
+                jobs[name] = JobStatus(None, None, None, None, None, str(nxt) if nxt else None)
         counts = dict(
             session.execute(
                 select(Order.stage, func.count())
