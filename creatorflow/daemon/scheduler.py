@@ -16,7 +16,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -141,14 +141,20 @@ class Daemon:
             self._redacted_at = now
             self.redactor.update(secret_values(self.services))
 
-    def run(self, stop: threading.Event) -> bool:
-        """Run until ``stop`` is set; ``True`` when every running job finished in time."""
+    def run(self, stop: threading.Event, *, on_stop: Callable[[], object] | None = None) -> bool:
+        """Run until ``stop`` is set; ``True`` when every running job finished in time.
+
+        ``on_stop`` is called first when stopping, before the jobs are waited for (the
+        webhook receiver stops taking work there).
+        """
         from creatorflow.services.daemon_runs import clear_heartbeat
 
         self._add_jobs()
         self.scheduler.start()
         log.info("daemon started pid=%s station=%s speed=%s", os.getpid(), self.station, self.speed)
         stop.wait()
+        if on_stop is not None:
+            on_stop()
         log.info(
             "daemon stopping: no new runs; waiting up to %.0fs for running jobs", SHUTDOWN_GRACE
         )
@@ -184,13 +190,23 @@ def install_signal_handlers(stop: threading.Event) -> None:
             signal.signal(sig, _handler)
 
 
-def run(services: Services, stop: threading.Event | None = None) -> bool:
+def run(
+    services: Services,
+    stop: threading.Event | None = None,
+    webhooks: tuple[str, int] | None = None,
+) -> bool:
     """Run the daemon in this process until SIGTERM/SIGINT (or ``stop``); ``True`` if clean.
 
-    The caller holds the single-instance lock (:mod:`creatorflow.daemon.lock`).
+    The caller holds the single-instance lock (:mod:`creatorflow.daemon.lock`), so runs of
+    this station still marked ``running`` were cut short by the last stop and are closed
+    first. With ``webhooks`` (host, port), the TikTok webhook receiver listens there from
+    before the first job until the stop.
+
+    Raises:
+        WebhookAddressError: the receiver cannot listen on ``webhooks``; nothing started.
     """
     from creatorflow.daemon.log import Redactor, setup_logging
-    from creatorflow.services.daemon_runs import secret_values
+    from creatorflow.services.daemon_runs import close_interrupted_runs, secret_values
 
     event = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -198,4 +214,22 @@ def run(services: Services, stop: threading.Event | None = None) -> bool:
     services.store  # noqa: B018 - refuse an old schema before starting anything
     redactor = Redactor(secret_values(services))
     setup_logging(services.paths.log_dir, redactor)
-    return Daemon(services, redactor=redactor).run(event)
+    daemon = Daemon(services, redactor=redactor)
+    closed = close_interrupted_runs(services, daemon.station)
+    if closed:
+        log.info("closed %d job runs the last stop interrupted", closed)
+    if webhooks is None:
+        return daemon.run(event)
+    # Imported only here: an idle daemon without webhooks never loads Starlette.
+    from creatorflow.daemon.webhooks import WebhookAddressError, WebhookReceiver
+
+    receiver = WebhookReceiver(services)
+    try:
+        receiver.start(*webhooks)
+    except WebhookAddressError as exc:
+        log.error("daemon not started: %s %s", exc.message, exc.hint or "")
+        raise
+    try:
+        return daemon.run(event, on_stop=receiver.stop)
+    finally:
+        receiver.stop()

@@ -1,39 +1,65 @@
 """Handling TikTok Shop webhooks: verified first, then treated as hints, never as truth.
 
-A webhook is checked against the raw body (HMAC of app key + body, reference §8.4) before it
-is parsed. Order events (status change, cancellation, address update) make CreatorFlow fetch
-the order again with Get Order Detail and store it through the same path as a sync, so the
-stored order only ever moves forward. A deauthorization (type 6) marks the shop revoked, and
-syncs then stop with "reconnect TikTok"; an expiring authorization (type 7) records the end
-date that ``shops list`` and ``doctor`` show.
+Two steps, so that a receiver answers TikTok within its 3 s:
 
-The HTTP receiver (the daemon's) answers 200 to anything this returns and 401 to
-:class:`WebhookRejected`.
+- :func:`accept_webhook` is cheap and touches neither TikTok nor the database: it checks the
+  raw body against its signature (HMAC of app key + body, reference §8.4), parses the
+  envelope and, given a :class:`RecentNotifications`, flags a repeated notification.
+- :func:`apply_webhook` does the work, later and off the request: order events (status
+  change, address update, package split/combine, cancellation) fetch those orders again with
+  Get Order Detail and store them through the same path as a sync, so the stored order only
+  ever moves forward. A deauthorization (type 6) marks the shop revoked, and syncs then stop
+  with "reconnect TikTok"; an expiring authorization (type 7) records the end date that
+  ``shops list`` and ``doctor`` show.
+
+:func:`handle_webhook` does both at once. A receiver answers 401 to :class:`WebhookRejected`,
+400 to :class:`WebhookMalformed` and 200 to anything accepted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from creatorflow.errors import CreatorflowError
+from creatorflow.integrations.tiktok.webhooks import WebhookPayloadError
 from creatorflow.services.context import Services
 from creatorflow.services.tiktok_connection import APP_SECRET, open_client
 
 if TYPE_CHECKING:
     from creatorflow.integrations.tiktok.webhooks import WebhookEvent
 
-__all__ = ["WebhookOutcome", "WebhookRejected", "handle_webhook"]
+__all__ = [
+    "AcceptedWebhook",
+    "RecentNotifications",
+    "WebhookMalformed",
+    "WebhookOutcome",
+    "WebhookRejected",
+    "accept_webhook",
+    "apply_webhook",
+    "handle_webhook",
+]
 
+#: Status change, address update, cancellation: ``data.order_id`` names the order.
 _ORDER_EVENTS = frozenset({1, 3, 11})
+_PACKAGE_UPDATE = 4
+_DEAUTHORIZATION = 6
+_EXPIRING = 7
 
 
 class WebhookRejected(CreatorflowError):
     """The webhook's signature is missing or wrong: it did not come from TikTok."""
 
     title = "Webhook rejected"
+
+
+class WebhookMalformed(WebhookPayloadError):
+    """A correctly signed webhook whose body is not a TikTok Shop event (answer 400)."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +72,139 @@ class WebhookOutcome:
     order_id: str | None = None
 
 
+@dataclass(frozen=True)
+class AcceptedWebhook:
+    """A verified, parsed webhook waiting for :func:`apply_webhook`.
+
+    ``key`` identifies the notification (``tts_notification_id``, or the body's digest when
+    TikTok sent none); ``duplicate`` is set when a :class:`RecentNotifications` saw it before.
+    """
+
+    event: WebhookEvent
+    key: str
+    order_ids: tuple[str, ...]
+    duplicate: bool = False
+
+    @property
+    def type(self) -> int:
+        """The topic code."""
+        return self.event.type
+
+    @property
+    def shop_id(self) -> str:
+        """The shop the event is about."""
+        return self.event.shop_id
+
+    @property
+    def order_id(self) -> str | None:
+        """The first order the event names (for logs), if any."""
+        return self.order_ids[0] if self.order_ids else None
+
+
+class RecentNotifications:
+    """The notification keys this process saw last: a bounded, thread-safe LRU.
+
+    TikTok delivers at least once, so the same ``tts_notification_id`` can arrive twice.
+    Applying it twice would be harmless (every handler re-reads the order and stores only
+    what is newer), but it costs a Get Order Detail call against the shop's rate limit. Memory
+    is enough here: a repeat after a restart costs exactly that one extra call, whereas a
+    table would add a database write to every delivery on the path that must answer within
+    3 s, and would need pruning. 10,000 keys (about 1 MB) cover far more than the bursts in
+    which TikTok repeats a push.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        if size < 1:
+            raise ValueError("size must be at least 1")
+        self.size = size
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, key: str) -> bool:
+        """Record ``key``; ``True`` unless it is among the last ``size`` keys recorded."""
+        with self._lock:
+            if key in self._keys:
+                self._keys.move_to_end(key)
+                return False
+            self._keys[key] = None
+            if len(self._keys) > self.size:
+                self._keys.popitem(last=False)
+            return True
+
+    def forget(self, key: str) -> None:
+        """Drop ``key``, so that its next delivery counts as new (it was not handled)."""
+        with self._lock:
+            self._keys.pop(key, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._keys)
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _refresh_order(services: Services, event: WebhookEvent, order_id: str, now: datetime) -> str:
+def _order_ids(event: WebhookEvent) -> tuple[str, ...]:
+    data: dict[str, Any] = event.data
+    if event.type in _ORDER_EVENTS:
+        order_id = str(data.get("order_id") or "")
+        return (order_id,) if order_id else ()
+    if event.type == _PACKAGE_UPDATE:
+        found: dict[str, None] = {}
+        packages = data.get("package_list")
+        for package in packages if isinstance(packages, list) else []:
+            listed = package.get("order_id_list") if isinstance(package, dict) else None
+            for order_id in listed if isinstance(listed, list) else []:
+                if order_id:
+                    found[str(order_id)] = None
+        return tuple(found)
+    return ()
+
+
+def accept_webhook(
+    services: Services,
+    raw_body: bytes,
+    authorization: str,
+    *,
+    seen: RecentNotifications | None = None,
+) -> AcceptedWebhook:
+    """Verify and parse one delivery, without calling TikTok or touching the database.
+
+    Args:
+        raw_body: The request body exactly as received.
+        authorization: The ``Authorization`` header value.
+        seen: The notifications this receiver saw; the result's ``duplicate`` tells whether
+            this one was among them (it is recorded either way).
+
+    Raises:
+        WebhookRejected: the signature does not match (answer 401, do nothing).
+        WebhookMalformed: signed, but not a TikTok Shop event (answer 400).
+    """
+    from creatorflow.integrations.tiktok.webhooks import parse_event, verify
+
+    app_key = services.settings.text("tiktok.app_key")
+    secret = services.secrets.get(APP_SECRET) or ""
+    if not app_key or not secret or not verify(app_key, secret, raw_body, authorization):
+        raise WebhookRejected(
+            "A webhook arrived with a signature that does not match this app.",
+            hint="Check that tiktok.app_key and the tiktok_app_secret secret are this app's.",
+        )
+    try:
+        event = parse_event(raw_body)
+    except WebhookPayloadError as exc:
+        raise WebhookMalformed(exc.message, hint=exc.hint) from exc
+    if event.tts_notification_id:
+        key = f"{event.shop_id}:{event.type}:{event.tts_notification_id}"
+    else:  # older pushes carry no id; the same bytes (timestamp included) are the same push
+        key = "sha256:" + hashlib.sha256(raw_body).hexdigest()
+    duplicate = seen is not None and not seen.first_time(key)
+    return AcceptedWebhook(event, key, _order_ids(event), duplicate)
+
+
+def _refresh_orders(
+    services: Services, event: WebhookEvent, order_ids: tuple[str, ...], now: datetime
+) -> str:
     from creatorflow.services.order_sync import store_fresh_orders
     from creatorflow.store.tables import Shop
 
@@ -60,13 +214,52 @@ def _refresh_order(services: Services, event: WebhookEvent, order_id: str, now: 
         return "ignored: unknown or revoked shop"
     with open_client(services) as client:
         outcome, quarantined = store_fresh_orders(
-            services, client, shop, [order_id], now=lambda: now
+            services, client, shop, list(order_ids), now=lambda: now
         )
     if quarantined:
         return "quarantined"
     if outcome.new or outcome.updated:
         return "order refreshed"
     return "order unchanged"
+
+
+def apply_webhook(
+    services: Services,
+    accepted: AcceptedWebhook,
+    *,
+    now: Callable[[], datetime] = _utcnow,
+) -> WebhookOutcome:
+    """Act on an accepted webhook: re-read its orders, or record a revoked/expiring shop.
+
+    Safe to call twice for the same webhook. Raises what the TikTok client and the store
+    raise (``AuthError``, ``ProviderError``, ``StoreError``): polling covers what is missed.
+    """
+    from creatorflow.store.shops import mark_deauthorized
+    from creatorflow.store.tables import Shop
+
+    event = accepted.event
+    moment = now()
+    if event.type == _DEAUTHORIZATION:
+        with services.store.write() as session:
+            mark_deauthorized(session, event.shop_id, now=moment)
+        return WebhookOutcome(event.type, event.shop_id, "deauthorized")
+    if event.type == _EXPIRING:
+        from creatorflow.services.order_mapping import UnusableRecord, parse_time
+
+        try:
+            raw = int(str(event.data.get("expiration_time", "0")))
+            ends = parse_time(raw, "expiration_time")
+        except (UnusableRecord, ValueError):
+            ends = None
+        with services.store.write() as session:
+            shop = session.get(Shop, event.shop_id)
+            if shop is not None and ends is not None:
+                shop.refresh_token_expires_at = ends
+        return WebhookOutcome(event.type, event.shop_id, "authorization expiring")
+    if accepted.order_ids:
+        action = _refresh_orders(services, event, accepted.order_ids, moment)
+        return WebhookOutcome(event.type, event.shop_id, action, accepted.order_id)
+    return WebhookOutcome(event.type, event.shop_id, "noted")
 
 
 def handle_webhook(
@@ -76,44 +269,11 @@ def handle_webhook(
     *,
     now: Callable[[], datetime] = _utcnow,
 ) -> WebhookOutcome:
-    """Verify and act on one webhook delivery.
+    """Verify and act on one delivery at once (:func:`accept_webhook`, then
+    :func:`apply_webhook`); no deduplication.
 
     Raises:
-        WebhookRejected: the signature does not match (answer 401, do nothing).
-        WebhookPayloadError: signed, but not a TikTok Shop event.
+        WebhookRejected: the signature does not match (do nothing).
+        WebhookMalformed: signed, but not a TikTok Shop event.
     """
-    from creatorflow.integrations.tiktok.webhooks import parse_event, verify
-    from creatorflow.store.shops import mark_deauthorized
-    from creatorflow.store.tables import Shop
-
-    app_key = services.settings.text("tiktok.app_key")
-    secret = services.secrets.get(APP_SECRET) or ""
-    if not app_key or not secret or not verify(app_key, secret, raw_body, authorization):
-        raise WebhookRejected(
-            "A webhook arrived with a signature that does not match this app.",
-            hint="Check that tiktok.app_key and the tiktok_app_secret secret are this app's.",
-        )
-    event = parse_event(raw_body)
-    data = event.data
-    moment = now()
-    if event.type == 6:
-        with services.store.write() as session:
-            mark_deauthorized(session, event.shop_id, now=moment)
-        return WebhookOutcome(event.type, event.shop_id, "deauthorized")
-    if event.type == 7:
-        from creatorflow.services.order_mapping import UnusableRecord, parse_time
-
-        try:
-            ends = parse_time(int(str(data.get("expiration_time", "0"))), "expiration_time")
-        except (UnusableRecord, ValueError):
-            ends = None
-        with services.store.write() as session:
-            shop = session.get(Shop, event.shop_id)
-            if shop is not None and ends is not None:
-                shop.refresh_token_expires_at = ends
-        return WebhookOutcome(event.type, event.shop_id, "authorization expiring")
-    order_id = str(data.get("order_id") or "")
-    if event.type in _ORDER_EVENTS and order_id:
-        action = _refresh_order(services, event, order_id, moment)
-        return WebhookOutcome(event.type, event.shop_id, action, order_id)
-    return WebhookOutcome(event.type, event.shop_id, "noted")
+    return apply_webhook(services, accept_webhook(services, raw_body, authorization), now=now)

@@ -19,12 +19,59 @@ if TYPE_CHECKING:
 app = typer.Typer(help="The daemon: orders, labels and tracking flow with no one watching.")
 
 
+def parse_webhooks_address(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8787`` for IPv6) as a host and a port from 1 to 65535.
+
+    Raises:
+        UsageError: not of that form, or the port is out of range.
+    """
+    from creatorflow.errors import UsageError
+
+    host, sep, port_text = value.strip().rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    port = int(port_text) if port_text.isdigit() else 0
+    if not sep or not host or not 1 <= port <= 65535:
+        raise UsageError(
+            f"--webhooks {value!r} is not HOST:PORT with a port from 1 to 65535.",
+            hint="For example --webhooks 127.0.0.1:8787, with an HTTPS reverse proxy in front.",
+        )
+    return host, port
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+WebhooksOption = Annotated[
+    str | None,
+    typer.Option(
+        "--webhooks",
+        metavar="HOST:PORT",
+        help=(
+            "Also receive TikTok Shop webhooks here (e.g. 127.0.0.1:8787, behind an HTTPS "
+            "reverse proxy): each one syncs its order at once. Polling goes on regardless."
+        ),
+        show_default=False,
+    ),
+]
+
+
 @app.command("run")
-def run(ctx: typer.Context) -> None:
+def run(ctx: typer.Context, webhooks: WebhooksOption = None) -> None:
     """Run the daemon in the foreground (what a service manager executes); Ctrl-C stops it.
 
-    Exits 2 when another daemon already runs on this installation.
+    Exits 2 when another daemon already runs on this installation or --webhooks cannot listen.
     """
+    address = parse_webhooks_address(webhooks) if webhooks is not None else None
     # The daemon is another front end: reached only through this lazy import.
     from creatorflow.daemon.lock import InstanceLock
     from creatorflow.daemon.scheduler import run as run_daemon
@@ -33,7 +80,18 @@ def run(ctx: typer.Context) -> None:
     services.paths.ensure_dirs()
     with InstanceLock(services.paths.state_dir):
         typer.echo(f"CreatorFlow daemon running (pid {os.getpid()}); Ctrl-C stops it.", err=True)
-        clean = run_daemon(services)
+        if address is not None:
+            host, port = address
+            shown = f"[{host}]" if ":" in host else host
+            typer.echo(f"TikTok webhooks: POST http://{shown}:{port}/webhooks/tiktok", err=True)
+            if not is_loopback(host):
+                typer.echo(
+                    f"Warning: {host} is reachable from other machines. TikTok only calls "
+                    "https:// URLs: put an HTTPS reverse proxy in front and listen on "
+                    "127.0.0.1 instead.",
+                    err=True,
+                )
+        clean = run_daemon(services, webhooks=address)
     if not clean:
         # A job is still stuck in a network call: leave without waiting for its thread.
         # Nothing is lost: the effect journal resumes it on the next start.
