@@ -72,6 +72,10 @@ class _OneLine(logging.Formatter):
         return text.replace("\r", "\\r").replace("\n", " | ")
 
 
+#: Whose lines go to the file: ours, the clock's, and the webhook receiver's HTTP server.
+_LOGGERS = ("creatorflow", "apscheduler", "uvicorn.error")
+
+
 def log_file(log_dir: Path) -> Path:
     """Where the daemon writes its log."""
     return log_dir / LOG_NAME
@@ -84,7 +88,7 @@ def setup_logging(log_dir: Path, redactor: Redactor, *, level: int = logging.INF
     handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     handler.setFormatter(_OneLine("%(asctime)sZ %(levelname)s %(name)s %(message)s"))
     handler.addFilter(redactor)
-    for name in ("creatorflow", "apscheduler"):
+    for name in _LOGGERS:
         logger = logging.getLogger(name)
         logger.setLevel(level)
         logger.addHandler(handler)
@@ -93,7 +97,7 @@ def setup_logging(log_dir: Path, redactor: Redactor, *, level: int = logging.INF
 
 def teardown_logging() -> None:
     """Close the file handlers added by :func:`setup_logging` (tests run it in-process)."""
-    for name in ("creatorflow", "apscheduler"):
+    for name in _LOGGERS:
         logger = logging.getLogger(name)
         for handler in list(logger.handlers):
             if isinstance(handler, RotatingFileHandler):

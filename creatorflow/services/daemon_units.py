@@ -67,23 +67,42 @@ def _run(commands: list[list[str]]) -> None:
             )
 
 
-def unit_text(services: Services, platform: str | None = None) -> str:
+def _command(webhooks: str | None) -> list[str]:
+    """``creatorflow daemon run``, with ``--webhooks HOST:PORT`` when asked for."""
+    return units.daemon_command() + (["--webhooks", webhooks] if webhooks else [])
+
+
+def unit_text(
+    services: Services, platform: str | None = None, *, webhooks: str | None = None
+) -> str:
     """The unit file ``daemon install`` would write, for printing."""
     return units.render(
-        _platform(platform), environ=services.environ, log_dir=services.paths.log_dir
+        _platform(platform),
+        environ=services.environ,
+        log_dir=services.paths.log_dir,
+        command=_command(webhooks),
     )
 
 
 def install_unit(
-    services: Services, platform: str | None = None, *, enable: bool = True
+    services: Services,
+    platform: str | None = None,
+    *,
+    enable: bool = True,
+    webhooks: str | None = None,
 ) -> UnitReport:
-    """Write the unit; enable and start it when ``enable`` and the service manager is here."""
+    """Write the unit; enable and start it when ``enable`` and the service manager is here.
+
+    ``webhooks`` (``HOST:PORT``, already checked by the caller) makes the service run the
+    webhook receiver too.
+    """
     chosen = _platform(platform)
     change = units.install(
         chosen,
         environ=services.environ,
         state_dir=services.paths.state_dir,
         log_dir=services.paths.log_dir,
+        command=_command(webhooks),
     )
     missing = not _has_tool(chosen)
     ran = enable and not missing

@@ -173,6 +173,17 @@ def test_install_print_shows_the_unit_on_stdout(fake_home: Path) -> None:
     assert not (fake_home / ".config" / "systemd").exists()
 
 
+def test_install_with_webhooks_runs_the_receiver_too(fake_home: Path) -> None:
+    args = ["daemon", "install", "--print", "--platform", "systemd"]
+    done = CliRunner().invoke(app, [*args, "--webhooks", "127.0.0.1:8787"])
+    assert done.exit_code == 0, done.stderr
+    exec_start = next(line for line in done.stdout.splitlines() if line.startswith("ExecStart="))
+    assert exec_start.endswith("daemon run --webhooks 127.0.0.1:8787")
+    refused = CliRunner().invoke(app, [*args, "--webhooks", "8787"])
+    assert refused.exit_code == 2
+    assert "HOST:PORT" in refused.stderr
+
+
 def test_start_without_a_service_manager_says_how(fake_home: Path) -> None:
     done = CliRunner().invoke(app, ["daemon", "start", "--platform", "systemd"])
     assert done.exit_code == 2

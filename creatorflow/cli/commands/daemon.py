@@ -252,15 +252,18 @@ def install(
         bool, typer.Option("--print", help="Print the unit on stdout; write nothing.")
     ] = False,
     platform: PlatformOption = None,
+    webhooks: WebhooksOption = None,
 ) -> None:
     """Install the daemon as a service: systemd --user, a launchd agent, or a Windows task."""
     from creatorflow.services import daemon_units
 
+    if webhooks is not None:
+        parse_webhooks_address(webhooks)  # refuse a bad address before writing anything
     services = state.services(ctx)
     if print_only:
-        typer.echo(daemon_units.unit_text(services, platform), nl=False)
+        typer.echo(daemon_units.unit_text(services, platform, webhooks=webhooks), nl=False)
         return
-    report = daemon_units.install_unit(services, platform, enable=not no_enable)
+    report = daemon_units.install_unit(services, platform, enable=not no_enable, webhooks=webhooks)
     typer.echo(f"Wrote {report.path}.", err=True)
     _print_commands(report, "Enabled with")
     for hint in report.hints:
