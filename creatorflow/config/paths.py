@@ -50,6 +50,11 @@ class Paths:
         """The daemon's heartbeat, read by ``doctor`` and ``daemon status``."""
         return self.state_dir / "daemon-heartbeat.json"
 
+    @property
+    def sandbox_file(self) -> Path:
+        """Where a running ``sandbox serve`` says where it listens (removed when it stops)."""
+        return self.state_dir / "sandbox.json"
+
     def ensure_dirs(self) -> None:
         """Create every folder (owner-only where it may hold buyer data or secrets)."""
         for folder in (self.config_dir, self.data_dir, self.state_dir, self.log_dir):

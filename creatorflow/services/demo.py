@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from creatorflow.services.context import Services
+
+if TYPE_CHECKING:
+    from creatorflow.sandbox.world import SandboxWorld
 
 __all__ = ["DemoSummary", "run_demo"]
 
@@ -31,8 +35,6 @@ SHIP_FROM = {
     "PHONE": "6505550100",
     "EMAIL": "studio@example.com",
 }
-_SHIPPO_KEY = "shippo_test_demo"
-_EASYPOST_KEY = "EZTK_demo"
 
 
 @dataclass
@@ -59,94 +61,45 @@ class DemoSummary:
 
 @dataclass
 class _Sandbox:
-    tiktok_url: str
-    shippo_url: str
-    easypost_url: str
-    auth_code: str
-    stats: Callable[[], int]
-    cancel: Callable[[str], None]
-    advance: Callable[[timedelta], None]
+    world: SandboxWorld
+    urls: dict[str, str]
 
 
 @contextmanager
 def _sandbox(orders: int, seed: int) -> Iterator[_Sandbox]:
-    from creatorflow.http_server import serve
-    from creatorflow.sandbox.easypost import EasyPostSimulator
-    from creatorflow.sandbox.shippo import ShippoSimulator
-    from creatorflow.sandbox.shippo.limits import LIVE_LIMITS
-    from creatorflow.sandbox.tiktok import TikTokShopSimulator
+    from creatorflow.sandbox.control import SandboxServers
+    from creatorflow.sandbox.world import SandboxWorld
 
-    tiktok = TikTokShopSimulator(seed=seed, qps=1000)
-    tiktok.generate_orders(orders, spread=timedelta(hours=20), status="AWAITING_SHIPMENT")
-    tiktok.generate_orders(max(1, orders // 10), spread=timedelta(minutes=30))
-    # A seller's real (live) account: Shippo's test-mode limits are ten times lower.
-    shippo = ShippoSimulator(
-        seed, api_key=_SHIPPO_KEY, purchase_seconds=0, requests_per_minute=LIVE_LIMITS
-    )
-    easypost = EasyPostSimulator(seed, api_key=_EASYPOST_KEY)
-
-    def duplicates() -> int:
-        tiktok_labels = tiktok.stats().get("label_purchases", {})
-        counts = tiktok_labels.values() if isinstance(tiktok_labels, dict) else []
-        extra = sum(max(0, int(n) - 1) for n in counts)
-        for sim in (shippo, easypost):
-            found = sim.stats().get("duplicate_purchases", 0)
-            extra += int(found) if isinstance(found, int) else 0
-        return extra
-
-    def advance(delta: timedelta) -> None:
-        for sim in (tiktok, shippo, easypost):
-            sim.advance(delta)
-
-    with ExitStack() as stack:
-        servers = [stack.enter_context(serve(sim.app)) for sim in (tiktok, shippo, easypost)]
-        yield _Sandbox(
-            tiktok_url=servers[0].base_url,
-            shippo_url=servers[1].base_url,
-            easypost_url=servers[2].base_url + "/v2",
-            auth_code=tiktok.issue_auth_code(),
-            stats=duplicates,
-            cancel=lambda order_id: tiktok.set_order_status(order_id, "CANCELLED"),
-            advance=advance,
-        )
+    world = SandboxWorld(seed=seed, tiktok_qps=1000)
+    world.tiktok.generate_orders(orders, spread=timedelta(hours=20), status="AWAITING_SHIPMENT")
+    world.tiktok.generate_orders(max(1, orders // 10), spread=timedelta(minutes=30))
+    servers = SandboxServers(world.apps())
+    servers.start()
+    try:
+        yield _Sandbox(world=world, urls=servers.urls)
+    finally:
+        servers.close()
 
 
 def _services(home: Path, sandbox: _Sandbox, environ: dict[str, str]) -> Services:
     from creatorflow.config.paths import resolve_paths
+    from creatorflow.sandbox.world import TIKTOK_APP_KEY, TIKTOK_APP_SECRET
     from creatorflow.secrets import SecretStore
     from creatorflow.secrets.backends import MemoryBackend
 
     env = {
         **{k: v for k, v in environ.items() if not k.startswith("CREATORFLOW_")},
         "CREATORFLOW_HOME": str(home),
-        "CREATORFLOW_TIKTOK_API_BASE": sandbox.tiktok_url,
-        "CREATORFLOW_TIKTOK_AUTH_BASE": sandbox.tiktok_url,
-        "CREATORFLOW_TIKTOK_APP_KEY": "sandbox-app-key",
-        "CREATORFLOW_SHIPPO_API_BASE": sandbox.shippo_url,
-        "CREATORFLOW_EASYPOST_API_BASE": sandbox.easypost_url,
+        "CREATORFLOW_TIKTOK_API_BASE": sandbox.urls["tiktok"],
+        "CREATORFLOW_TIKTOK_AUTH_BASE": sandbox.urls["tiktok"],
+        "CREATORFLOW_TIKTOK_APP_KEY": TIKTOK_APP_KEY,
+        "CREATORFLOW_SHIPPO_API_BASE": sandbox.urls["shippo"],
+        "CREATORFLOW_EASYPOST_API_BASE": sandbox.urls["easypost"] + "/v2",
         "CREATORFLOW_LABELS_FORMAT": "pdf_4x6",
         **{f"CREATORFLOW_SHIP_FROM_{key}": value for key, value in SHIP_FROM.items()},
     }
-    secrets = SecretStore([MemoryBackend({"tiktok_app_secret": "sandbox-app-secret"})])
+    secrets = SecretStore([MemoryBackend({"tiktok_app_secret": TIKTOK_APP_SECRET})])
     return Services(paths=resolve_paths(env), environ=env, secret_store=secrets)
-
-
-def _give_parcels(services: Services) -> None:
-    from creatorflow.services.parcels import add_preset, set_parcel
-    from creatorflow.services.product_sync import list_products
-
-    add_preset(services, "mailer", weight="1.5oz", dims="10x7x2in")
-    add_preset(services, "box-m", weight="6oz", dims="12x10x6in")
-    skus = list_products(services)
-    for index, sku in enumerate(skus[:-1]):
-        ounces = 4 + (index * 7) % 20
-        set_parcel(
-            services,
-            sku.sku_id,
-            weight=f"{ounces}oz",
-            dims=f"{6 + index % 4}x{4 + index % 3}x{1 + index % 2}in",
-            preset="mailer" if ounces < 12 else "box-m",
-        )
 
 
 def run_demo(
@@ -159,11 +112,13 @@ def run_demo(
     """Run the whole loop on the simulators and say what happened."""
     import os
 
+    from creatorflow.sandbox.world import EASYPOST_KEY, SHIPPO_KEY
     from creatorflow.services.approval import approve_orders
     from creatorflow.services.label_buying import buy_labels
     from creatorflow.services.label_providers import connect_provider
     from creatorflow.services.order_sync import sync_orders
     from creatorflow.services.product_sync import sync_products
+    from creatorflow.services.sandbox import give_parcels
     from creatorflow.services.setup import initialize
     from creatorflow.services.tiktok_connection import connect_tiktok
     from creatorflow.services.tracking_push import push_tracking
@@ -180,12 +135,12 @@ def run_demo(
             say("Setting up a CreatorFlow home")
             initialize(services)
             say("Connecting the sandbox shop, Shippo and EasyPost")
-            connect_tiktok(services, auth_code=sandbox.auth_code)
-            connect_provider(services, "shippo", _SHIPPO_KEY)
-            connect_provider(services, "easypost", _EASYPOST_KEY)
+            connect_tiktok(services, auth_code=sandbox.world.issue_auth_code())
+            connect_provider(services, "shippo", SHIPPO_KEY)
+            connect_provider(services, "easypost", EASYPOST_KEY)
             say("Syncing products and giving them weights and boxes")
             sync_products(services)
-            _give_parcels(services)
+            give_parcels(services, skip_last=True)
             say("Syncing orders")
             summary.orders = sync_orders(services).new
             say("Approving what the guards allow")
@@ -204,11 +159,11 @@ def run_demo(
             say("Buyers cancel two orders: voiding their labels")
             _cancel_two(services, sandbox, summary)
             say("A week later: following the parcels")
-            sandbox.advance(timedelta(days=7))
+            sandbox.world.advance(timedelta(days=7))
             tracking = sync_tracking(services)
             summary.delivered = tracking.delivered
             summary.late = tracking.late
-            summary.duplicate_purchases = sandbox.stats()
+            summary.duplicate_purchases = sandbox.world.duplicate_purchases()
         finally:
             services.close()
     return summary
@@ -263,10 +218,10 @@ def _cancel_two(services: Services, sandbox: _Sandbox, summary: DemoSummary) -> 
             .limit(2)
         ).all()
     for order_id in victims:
-        sandbox.cancel(order_id)
+        sandbox.world.cancel_order(order_id)
     summary.voided = sync_orders(services).voids_queued
     void_labels(services)
-    sandbox.advance(timedelta(minutes=10))
+    sandbox.world.advance(timedelta(minutes=10))
     later = datetime.now(UTC) + timedelta(hours=7)
     void_labels(services, now=lambda: later)
     with services.store.read() as session:

@@ -1,61 +1,165 @@
-"""``creatorflow sandbox``: the built-in TikTok Shop simulator as a local service."""
+"""``creatorflow sandbox``: TikTok Shop, Shippo and EasyPost simulators as a local service."""
 
 from __future__ import annotations
 
-import shlex
-import sys
-import time
-from typing import Annotated
+import signal
+import threading
+from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="Local simulators of TikTok Shop (and later the label providers).")
+from creatorflow.cli import state
+from creatorflow.cli.output import JsonOption
+
+app = typer.Typer(
+    help="Local simulators of TikTok Shop, Shippo and EasyPost: try CreatorFlow without accounts."
+)
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def _handler(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            signal.signal(sig, _handler)
 
 
 @app.command("serve")
 def serve(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free).")] = 8787,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    orders: Annotated[int, typer.Option("--orders", help="Orders to start with.")] = 50,
-    orders_per_hour: Annotated[
-        float, typer.Option("--orders-per-hour", help="New orders per simulated hour.")
-    ] = 0.0,
-    speed: Annotated[
-        float, typer.Option("--speed", help="Simulated time runs this many times faster.")
-    ] = 1.0,
+    ctx: typer.Context,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same shop and orders.")] = 0,
+    orders: Annotated[int, typer.Option("--orders", help="Orders to start with.", min=0)] = 20,
+    orders_per_minute: Annotated[
+        float,
+        typer.Option("--orders-per-minute", help="New orders per real minute.", min=0),
+    ] = 2.0,
+    clock_speed: Annotated[
+        float,
+        typer.Option(
+            "--clock-speed",
+            help="Simulated seconds per real second (120: TikTok's 1-hour hold takes 30 s).",
+        ),
+    ] = 120.0,
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", help="Delay before every API answer.", min=0)
+    ] = 0.0,
+    fault_rate: Annotated[
+        float,
+        typer.Option(
+            "--fault-rate",
+            help="Share of API requests that fail (5xx, 429, slow, cut connection).",
+            min=0,
+            max=1,
+        ),
+    ] = 0.0,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
-    """Run the TikTok Shop simulator until Ctrl-C.
+    """Run the simulators until Ctrl-C or SIGTERM.
 
-    Prints `export` lines on stdout (save them, then `source` the file in the shell you use
-    CreatorFlow from) and an authorization code on stderr.
+    Where they listen goes to sandbox.json in the CreatorFlow home (removed on exit); then
+    `creatorflow init --sandbox` points CreatorFlow at them. Orders keep arriving and the
+    simulated clock keeps running, so the daemon has work to do.
     """
     from creatorflow.cli.output import stderr_console
-    from creatorflow.services.sandbox import run_tiktok_sandbox
+    from creatorflow.services.sandbox import run_sandbox
 
     console = stderr_console()
-    with run_tiktok_sandbox(
-        host=host, port=port, seed=seed, orders=orders, orders_per_hour=orders_per_hour, speed=speed
-    ) as info:
-        for name, value in info.environment.items():
-            sys.stdout.write(f"export {name}={shlex.quote(value)}\n")
-        sys.stdout.flush()
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    services = state.services(ctx)
+    with run_sandbox(
+        services,
+        seed=seed,
+        orders=orders,
+        orders_per_minute=orders_per_minute,
+        clock_speed=clock_speed,
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+        host=host,
+    ) as running:
+        info = running.info
+        knobs = [f"{orders_per_minute:g} new order(s) a minute", f"clock {clock_speed:g}x"]
+        if latency_ms:
+            knobs.append(f"{latency_ms:g} ms latency")
+        if fault_rate:
+            knobs.append(f"{fault_rate:.0%} faults")
         console.print(
-            f"TikTok Shop sandbox on {info.base_url} with {info.orders} order(s) "
-            f"for {', '.join(info.shop_names)}.",
+            f"Sandbox for {', '.join(info.shop_names)}: {running.orders} order(s), "
+            + ", ".join(knobs)
+            + ".\n"
+            f"  TikTok Shop  {info.tiktok_url}\n"
+            f"  Shippo       {info.shippo_url}\n"
+            f"  EasyPost     {info.easypost_url}\n"
+            f"  control      {info.control_url}\n"
+            f"Written to {services.paths.sandbox_file}.\n"
+            "Now run: creatorflow init --sandbox   (Ctrl-C stops the sandbox)",
             markup=False,
+            highlight=False,
             soft_wrap=True,
         )
-        console.print(
-            "With the variables above set, connect with:\n"
-            f"  creatorflow connect tiktok --auth-code {info.auth_code}\n"
-            "(the code works once, for 30 minutes; `creatorflow connect tiktok` without it "
-            "prints a link to this sandbox that hands out new ones). Ctrl-C stops it.",
-            markup=False,
-            soft_wrap=True,
-        )
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            console.print("Sandbox stopped.")
+        while not stop.wait(1.0):
+            pass
+    console.print("Sandbox stopped.")
+
+
+_STATS_ROWS = (
+    ("orders_created", "Orders created"),
+    ("orders_shipped", "Orders shipped"),
+    ("tracking_pushes", "Tracking pushes"),
+    ("duplicate_purchases", "Duplicate purchases"),
+)
+
+
+def _per(counts: Any) -> str:
+    if not isinstance(counts, dict):
+        return str(counts)
+    total = counts.get("total")
+    parts = [f"{name} {n}" for name, n in counts.items() if name != "total" and n]
+    return f"{total}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+@app.command("stats")
+def stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """What the running sandbox counted: orders, labels, duplicate purchases, pushes, voids."""
+    from creatorflow.cli.output import emit_object
+    from creatorflow.services.sandbox import sandbox_stats
+
+    data = sandbox_stats(state.services(ctx))
+    if as_json:
+        emit_object(data, as_json=True)
+        return
+    statuses = data.get("orders_by_status") or {}
+    shown: dict[str, object] = {label: data.get(key) for key, label in _STATS_ROWS}
+    shown["Orders by status"] = ", ".join(f"{s} {n}" for s, n in sorted(statuses.items()))
+    shown["Labels bought"] = _per(data.get("labels_bought"))
+    shown["Voids"] = _per(data.get("voids"))
+    shown["Faults injected"] = (data.get("faults") or {}).get("total")
+    shown["Requests"] = _per(data.get("requests"))
+    clock = data.get("clock") or {}
+    shown["Simulated now"] = f"{clock.get('now')} ({clock.get('speed')}x real time)"
+    outage = data.get("outage") or {}
+    if outage.get("down"):
+        shown["Outage"] = f"down, back in {outage.get('seconds_left', 0):.0f} s"
+    emit_object(shown, title="Sandbox")
+
+
+@app.command("outage")
+def outage(
+    ctx: typer.Context,
+    seconds: Annotated[
+        float, typer.Argument(help="How long the simulators stay away.", min=0.1, max=3600)
+    ],
+) -> None:
+    """Take the simulators off the network for SECONDS, then bring them back as they were.
+
+    Their ports refuse connections meanwhile (as if TikTok, Shippo and EasyPost were
+    unreachable); orders, tokens and labels survive. A way to watch the daemon ride out an
+    outage: it retries, and buys no label twice.
+    """
+    from creatorflow.cli.output import stderr_console
+    from creatorflow.services.sandbox import sandbox_outage
+
+    sandbox_outage(state.services(ctx), seconds)
+    stderr_console().print(f"The sandbox is down for {seconds:g} s.")

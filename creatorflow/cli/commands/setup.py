@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from creatorflow.cli import state
@@ -10,11 +12,29 @@ from creatorflow.cli.output import JsonOption, print_json
 _MARK = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"}
 
 
-def init(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Create config.toml and the database (safe to run again), and print where they live."""
+def init(
+    ctx: typer.Context,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="Also point CreatorFlow at the running `creatorflow sandbox serve` and "
+            "connect its shop, Shippo and EasyPost.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Create config.toml and the database (safe to run again), and print where they live.
+
+    With --sandbox, also wire the config, secrets and SKU parcels to the running sandbox
+    and sync its orders, so `creatorflow orders approve --all-ready` works at once.
+    """
     from creatorflow.cli.output import stderr_console, stdout_console
     from creatorflow.services.setup import initialize
 
+    if sandbox:
+        _init_sandbox(ctx, as_json=as_json)
+        return
     report = initialize(state.services(ctx))
     if as_json:
         print_json(report)
@@ -31,6 +51,45 @@ def init(ctx: typer.Context, as_json: JsonOption = False) -> None:
     lines += [f"Data      {report.data_dir}", f"Logs      {report.log_dir}"]
     stdout_console().print("\n".join(lines), markup=False, highlight=False)
     stderr_console().print("Next: [bold]creatorflow doctor[/] checks the set-up.")
+
+
+def _init_sandbox(ctx: typer.Context, *, as_json: bool) -> None:
+    from creatorflow.cli.output import stderr_console, stdout_console
+    from creatorflow.services.setup import init_sandbox
+
+    console = stderr_console()
+    with console.status("Connecting to the sandbox…"):
+        report = init_sandbox(state.services(ctx))
+    if report.secrets_file_enabled:
+        console.print(
+            "warning: no system keyring can hold secrets here, so secrets.allow_file is now "
+            "on and the sandbox's fake keys are kept in a plain-text 0600 file: "
+            f"{report.secrets_backend}. Real keys stored later in this home go there too.",
+            markup=False,
+            soft_wrap=True,
+        )
+    for name, variable in report.overridden.items():
+        console.print(
+            f"warning: {variable} is set and overrides {name} from config.toml.",
+            markup=False,
+            soft_wrap=True,
+        )
+    if as_json:
+        print_json(report)
+        return
+    lines = [
+        f"Config    {report.init.config_file}",
+        f"Sandbox   {report.settings['tiktok.api_base']} (control {report.control_url})",
+        f"Shops     {', '.join(report.shops) or 'none'}",
+        f"Secrets   {report.secrets_backend}",
+        f"SKUs      {report.skus} ({report.skus_given_parcels} given a weight and size)",
+        f"Orders    {report.orders_synced} synced",
+    ]
+    stdout_console().print("\n".join(lines), markup=False, highlight=False)
+    console.print(
+        "Next: [bold]creatorflow orders approve --all-ready[/], then [bold]creatorflow "
+        "labels buy[/] (or [bold]creatorflow daemon run[/])."
+    )
 
 
 def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
