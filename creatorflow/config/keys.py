@@ -176,11 +176,25 @@ KEYS: tuple[Key, ...] = (
         "Fixed choices per SKU: SKU=PROVIDER[:SERVICE], comma-separated.",
     ),
     _k("parcels.default_preset", "", "Box used when a SKU names none (a preset name)."),
+    _k("approve.auto", False, "Let the daemon approve new orders that pass every guard and rule."),
+    _k(
+        "approve.auto_max_units",
+        5,
+        "Auto-approve only orders of this many units or fewer.",
+        minimum=1,
+    ),
+    _k("approve.auto_us_only", True, "Auto-approve only orders shipping to the US."),
+    _k(
+        "approve.auto_without_buyer_message",
+        True,
+        "Auto-approve only orders without a buyer message (a person reads those first).",
+    ),
     _k("printer.kind", "folder", "Where labels go.", choices=("folder", "cups", "raw9100", "none")),
     _k("printer.name", "", "CUPS queue name (printer.kind = cups); empty means the default queue."),
     _k("printer.host", "", "Thermal printer address (printer.kind = raw9100)."),
     _k("printer.port", 9100, "Thermal printer TCP port (printer.kind = raw9100).", minimum=1),
-    _k("printer.folder", "", "Folder for label files (printer.kind = folder); empty: data/labels."),
+    _k("printer.folder", "", "Folder for label files (printer.kind = folder); empty: data/prints."),
+    _k("printer.auto_print", False, "Let the daemon print each new label once, as it is bought."),
     _k("ship_from.name", "", "Sender name on labels."),
     _k("ship_from.company", "", "Sender company on labels."),
     _k("ship_from.street1", "", "Sender street address."),
@@ -193,8 +207,20 @@ KEYS: tuple[Key, ...] = (
     _k("ship_from.email", "", "Sender email for carrier notices."),
     _k("daemon.poll_seconds", 120, "How often the daemon polls TikTok for orders.", minimum=30),
     _k("daemon.tracking_seconds", 1800, "How often the daemon follows tracking.", minimum=300),
+    _k(
+        "notify.command",
+        "",
+        "Command run for each alert (no shell); the message is its last argument.",
+    ),
+    _k("notify.desktop", False, "Also show alerts as desktop notifications (Linux, macOS)."),
     _k("secrets.allow_file", False, "Allow a plain-text 0600 secrets file when no keyring exists."),
-    _k("retention.buyer_data_days", 90, "Days after delivery to keep addresses.", minimum=1),
+    _k(
+        "retention.buyer_data_days",
+        90,
+        "Days after delivery or cancellation to keep buyers' names, addresses and messages.",
+        minimum=1,
+    ),
+    _k("retention.job_runs_days", 30, "Days to keep the daemon's job history.", minimum=1),
 )
 
 BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}

@@ -5,6 +5,11 @@ Every job body calls one use case of ``creatorflow.services``. :func:`run_job` w
 :class:`RateLimitedError` becomes a :class:`JobResult` asking the clock to push that job's next
 run out (a worker never sleeps); an :class:`AuthError` is recorded and logged and the daemon
 goes on (the next run tries again, and ``daemon status`` shows it).
+
+Some jobs are switched on by a setting (``approve.auto``, ``printer.auto_print``, a
+``notify.*`` channel). A job switched off is still scheduled, only hourly, and each run is
+recorded with the outcome ``off`` without doing anything, so ``daemon status`` lists it and
+says why it does nothing. Settings are read when the daemon starts: restart it after a change.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ log = logging.getLogger("creatorflow.daemon.jobs")
 BUY_LIMIT = 25
 #: When a 429 carries no ``Retry-After``.
 DEFAULT_RETRY_AFTER = 60.0
+#: How often a job switched off by its setting runs (to say so in ``daemon status``).
+OFF_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -39,9 +46,19 @@ class Job:
     #: Used when ``interval_key`` is ``None``, and as the multiplier of the key's value.
     seconds: float = 1.0
     description: str = ""
+    #: Whether the settings switch this job on; ``None``: always on.
+    switch: Callable[[Services], bool] | None = None
+    #: The settings that switch it on, as ``daemon status`` shows them when it is off.
+    switch_text: str = ""
+
+    def enabled(self, services: Services) -> bool:
+        """Whether the configuration switches this job on."""
+        return self.switch is None or self.switch(services)
 
     def interval(self, services: Services) -> float:
-        """Seconds between runs, from the configuration."""
+        """Seconds between runs, from the configuration (:data:`OFF_SECONDS` when off)."""
+        if not self.enabled(services):
+            return OFF_SECONDS
         if self.interval_key is None:
             return self.seconds
         return services.settings.integer(self.interval_key) * self.seconds
@@ -96,14 +113,78 @@ def _sync_products(services: Services) -> object:
     return sync_products(services)
 
 
-#: The daemon's jobs, in the order they first run at start-up.
+def _auto_approve(services: Services) -> object:
+    from creatorflow.services.auto_approval import auto_approve
+
+    return auto_approve(services)
+
+
+def _print_labels(services: Services) -> object:
+    from creatorflow.services.printing import print_new_labels
+
+    return print_new_labels(services)
+
+
+def _notify(services: Services) -> object:
+    from creatorflow.services.notifications import notify_pending
+
+    return notify_pending(services)
+
+
+def _housekeeping(services: Services) -> object:
+    from creatorflow.services.housekeeping import housekeeping
+
+    return housekeeping(services)
+
+
+def _auto_approve_on(services: Services) -> bool:
+    return services.settings.flag("approve.auto")
+
+
+def _auto_print_on(services: Services) -> bool:
+    return services.settings.flag("printer.auto_print")
+
+
+def _notify_on(services: Services) -> bool:
+    from creatorflow.services.notifications import notification_channels
+
+    return bool(notification_channels(services))
+
+
+#: The daemon's jobs, in the order they first run at start-up. Billing sync joins with the
+#: billing service.
 JOBS: tuple[Job, ...] = (
     Job("poll_orders", _poll_orders, "daemon.poll_seconds", description="new and changed orders"),
+    Job(
+        "auto_approve",
+        _auto_approve,
+        "daemon.poll_seconds",
+        description="approve what the approve.auto rules allow",
+        switch=_auto_approve_on,
+        switch_text="approve.auto = false",
+    ),
     Job("buy_labels", _buy_labels, "daemon.poll_seconds", description="the approved queue"),
+    Job(
+        "print_labels",
+        _print_labels,
+        "daemon.poll_seconds",
+        description="print new labels once",
+        switch=_auto_print_on,
+        switch_text="printer.auto_print = false",
+    ),
     Job("push_tracking", _push_tracking, "daemon.poll_seconds", description="tracking to TikTok"),
     Job("void_cancelled", _void_cancelled, "daemon.poll_seconds", description="void labels"),
     Job("sync_tracking", _sync_tracking, "daemon.tracking_seconds", description="carriers"),
+    Job(
+        "notify",
+        _notify,
+        "daemon.poll_seconds",
+        description="alerts: needs attention, late, disconnected",
+        switch=_notify_on,
+        switch_text='notify.command = "" and notify.desktop = false',
+    ),
     Job("sync_products", _sync_products, None, seconds=6 * 3600, description="catalogue"),
+    Job("housekeeping", _housekeeping, None, seconds=24 * 3600, description="purge, prune, tidy"),
 )
 
 
@@ -117,11 +198,26 @@ def _describe(summary: object) -> str:
     return "" if data is None else f"result={data}"
 
 
+def _record_off(services: Services, job: Job, station: str) -> JobResult:
+    from creatorflow.services.daemon_runs import finish_job_run, start_job_run
+
+    result = JobResult("off", {"off": job.switch_text or "switched off"})
+    try:
+        run_id = start_job_run(services, job.name, station)
+        finish_job_run(services, run_id, outcome=result.outcome, summary=result.summary)
+    except Exception as exc:
+        log.warning("job=%s could not record its run: %s", job.name, exc)
+    log.debug("job=%s outcome=off (%s)", job.name, job.switch_text)
+    return result
+
+
 def run_job(services: Services, job: Job, station: str) -> JobResult:
     """Run ``job`` once, record it in ``job_runs`` and log one line; never raises an Exception."""
     from creatorflow.services.daemon_runs import finish_job_run, start_job_run
 
     started = time.monotonic()
+    if not job.enabled(services):
+        return _record_off(services, job, station)
     try:
         run_id: int | None = start_job_run(services, job.name, station)
     except Exception as exc:  # a locked database must not kill the clock

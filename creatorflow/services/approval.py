@@ -126,16 +126,20 @@ def _apply(
     preference: dict[str, str],
     actor: Actor,
     now: datetime,
+    reason: str | None = None,
+    hold_refused: bool = True,
 ) -> ApprovalResult:
     from creatorflow.services.label_records import move
     from creatorflow.store.effects import enqueue
     from creatorflow.store.tables import Effect, EffectState, Order
 
+    if not result.approved and not hold_refused:
+        return result
     with services.store.write() as session:
         order = session.get(Order, result.order_id)
         assert order is not None
         if result.approved:
-            move(session, order.id, Stage.APPROVED, now=now, actor=actor)
+            move(session, order.id, Stage.APPROVED, now=now, actor=actor, reason=reason)
             key = label_key(order.shop_id, order.id)
             if not enqueue(session, key, "label", order_id=order.id, request=preference, now=now):
                 # Refused at purchase time before: approving again re-arms the same intent.
@@ -166,8 +170,14 @@ def approve_orders(
     dry_run: bool = False,
     actor: Actor = Actor.CLI,
     now: datetime | None = None,
+    reason: str | None = None,
+    hold_refused: bool = True,
 ) -> ApprovalSummary:
     """Approve the given orders (or every ready one) for a label, or say why not.
+
+    ``reason`` is stored on the approval event of each approved order (e.g. which rule
+    approved it). With ``hold_refused=False`` a refused order is only reported, never held
+    or cancelled (the auto-approve rules leave such orders to a person).
 
     Raises:
         UsageError: neither ids nor ``all_ready``, or both.
@@ -185,7 +195,17 @@ def approve_orders(
         if dry_run:
             summary.results.append(result)
         else:
-            summary.results.append(_apply(services, result, preference, actor, moment))
+            summary.results.append(
+                _apply(
+                    services,
+                    result,
+                    preference,
+                    actor,
+                    moment,
+                    reason=reason,
+                    hold_refused=hold_refused,
+                )
+            )
     return summary
 
 

@@ -10,7 +10,7 @@ Printing reads the stored label files: a reprint never buys anything. Every prin
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +26,14 @@ if TYPE_CHECKING:
     from creatorflow.integrations.printing import Printer
     from creatorflow.store.tables import Shipment
 
-__all__ = ["PrintSummary", "print_documents", "print_labels", "resolve_printer"]
+__all__ = [
+    "AutoPrintSummary",
+    "PrintSummary",
+    "print_documents",
+    "print_labels",
+    "print_new_labels",
+    "resolve_printer",
+]
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def _batch(session: Session, *, order_id: str | None, batch: str | None) -> list[Shipment]:
-    from creatorflow.store.tables import OrderLine, Shipment, ShipmentState
+    from creatorflow.store.tables import Shipment, ShipmentState
 
     query = select(Shipment).where(Shipment.state == ShipmentState.PURCHASED)
     if order_id:
@@ -96,7 +103,12 @@ def _batch(session: Session, *, order_id: str | None, batch: str | None) -> list
             ) from None
         start, end = _day_bounds(day)
         query = query.where(Shipment.created_at >= start, Shipment.created_at < end)
-    shipments = list(session.scalars(query))
+    return _pick_order(session, list(session.scalars(query)))
+
+
+def _pick_order(session: Session, shipments: list[Shipment]) -> list[Shipment]:
+    from creatorflow.store.tables import OrderLine
+
     first_sku = {
         order: sku or ""
         for order, sku in session.execute(
@@ -274,3 +286,81 @@ def print_documents(
     with services.store.write() as session:
         _record(session, kind, summary, batch, [], datetime.now(UTC))
     return summary
+
+
+@dataclass(frozen=True)
+class AutoPrintSummary:
+    """What one automatic print did: labels sent where, and orders whose file is missing."""
+
+    printed: int
+    printer: str | None = None
+    where: str | None = None
+    orders: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def _new_labels(session: Session, limit: int) -> list[Shipment]:
+    from creatorflow.domain.stages import Stage
+    from creatorflow.store.tables import Order, Shipment, ShipmentState
+
+    query = (
+        select(Shipment)
+        .join(Order, Order.id == Shipment.order_id)
+        .where(
+            Shipment.state == ShipmentState.PURCHASED,
+            Shipment.print_count == 0,
+            Shipment.first_scan_at.is_(None),
+            Order.stage.in_((Stage.LABELLED, Stage.SHIPPED)),
+        )
+        .order_by(Shipment.created_at, Shipment.id)
+        .limit(limit)
+    )
+    return _pick_order(session, list(session.scalars(query)))
+
+
+def print_new_labels(
+    services: Services, *, printer: str | None = None, limit: int = 100
+) -> AutoPrintSummary:
+    """Print, once, every label bought and never printed whose parcel has not left yet.
+
+    The daemon's ``print_labels`` job (``printer.auto_print``) calls this. A label counts as
+    printed only once the printer took it, so a printer failure raises and the same labels
+    are tried again next time; a label whose file is missing is skipped and named in
+    ``missing`` (it cannot block the others). Labels of parcels already scanned by the
+    carrier, or of orders moved on (voided, cancelled), are never printed automatically.
+
+    Raises:
+        PrinterError: the printer refused or could not be reached. UsageError: printing is
+            switched off (``printer.kind = none``).
+    """
+    from creatorflow.documents.labels import concat_zpl, merge_labels
+
+    with services.store.read() as session:
+        candidates = _new_labels(session, limit)
+    if not candidates:
+        return AutoPrintSummary(0)
+    device = resolve_printer(services, printer)
+    shipments: list[Shipment] = []
+    files: list[bytes] = []
+    missing: list[str] = []
+    for shipment in candidates:
+        try:
+            files.append(_label_bytes(shipment))
+        except (NotFoundError, OSError):
+            missing.append(shipment.order_id)
+            continue
+        shipments.append(shipment)
+    if not shipments:
+        return AutoPrintSummary(0, missing=missing)
+    orders = [s.order_id for s in shipments]
+    if all(not data.startswith(b"%PDF") for data in files):
+        result = device.print_raw(concat_zpl(files), title="New labels")
+        pages = len(files)
+    else:
+        document = merge_labels(files)
+        pages = _count_pages(document)
+        result = device.print_pdf(document, title="New labels")
+    summary = PrintSummary("labels", result.printer, result.where, orders, pages, result.bytes_sent)
+    with services.store.write() as session:
+        _record(session, "labels", summary, "auto", shipments, datetime.now(UTC))
+    return AutoPrintSummary(len(shipments), result.printer, result.where, orders, missing)
