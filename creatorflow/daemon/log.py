@@ -90,7 +90,8 @@ def setup_logging(log_dir: Path, redactor: Redactor, *, level: int = logging.INF
     handler.addFilter(redactor)
     for name in _LOGGERS:
         logger = logging.getLogger(name)
-        logger.setLevel(level)
+        # APScheduler's own INFO lines ("Running job…") repeat what our one line per run says.
+        logger.setLevel(max(level, logging.WARNING) if name == "apscheduler" else level)
         logger.addHandler(handler)
     return path
 

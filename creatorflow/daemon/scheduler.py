@@ -207,6 +207,7 @@ def run(
     """
     from creatorflow.daemon.log import Redactor, setup_logging
     from creatorflow.services.daemon_runs import close_interrupted_runs, secret_values
+    from creatorflow.services.processes import release_orphaned_claims
 
     event = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -218,6 +219,9 @@ def run(
     closed = close_interrupted_runs(services, daemon.station)
     if closed:
         log.info("closed %d job runs the last stop interrupted", closed)
+    freed = release_orphaned_claims(services)
+    if freed:
+        log.info("freed %d effects claimed by processes that are gone", freed)
     if webhooks is None:
         return daemon.run(event)
     # Imported only here: an idle daemon without webhooks never loads Starlette.

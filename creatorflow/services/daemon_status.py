@@ -7,7 +7,6 @@ state folder (for each job's next run); never imports the scheduler, so it is ch
 from __future__ import annotations
 
 import json
-import os
 import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from creatorflow.domain.stages import Stage
+from creatorflow.services.processes import pid_alive
 from creatorflow.store.heartbeats import Heartbeat, latest_heartbeat
 from creatorflow.store.tables import JobRun, Order
 
@@ -59,16 +59,6 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists but not ours (EPERM), or a platform without signal 0
-        return True
-    return True
-
-
 def _outcome(
     outcome: str | None, started_at: datetime, beat: Heartbeat | None, running: bool
 ) -> str | None:
@@ -98,7 +88,7 @@ def daemon_status(services: Services, *, now: datetime | None = None) -> DaemonS
     if beat is not None:
         running = moment - beat.beat_at <= STALE_AFTER
         if running and beat.hostname == socket.gethostname():
-            running = _pid_alive(beat.pid)
+            running = pid_alive(beat.pid)
     file = read_status_file(services)
     next_runs = file.get("next_runs", {}) if running else {}
     jobs: dict[str, JobStatus] = {}

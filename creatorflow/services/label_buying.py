@@ -308,11 +308,13 @@ def buy_labels(
     crash_point: Callable[[str], None] = _no_crash,
     wait_up_to: timedelta = timedelta(seconds=90),
     sleep: Callable[[float], None] = time.sleep,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> BuySummary:
     """Work the approved queue: buy (or adopt) one label per approved order.
 
     Args:
         limit: Stop after this many effects.
+        stopping: Once true, claim nothing more; purchases in flight finish (a daemon's SIGTERM).
         order_ids: Only these orders.
         workers: Purchases in flight at once (default ``labels.workers``).
         wait_up_to: Effects due again within this long (after a 429, say) are waited for.
@@ -322,10 +324,13 @@ def buy_labels(
     """
     from creatorflow.services.label_providers import build_outside_providers
     from creatorflow.services.label_records import claim_label, next_label_due, pending_labels
+    from creatorflow.services.processes import release_orphaned_claims
     from creatorflow.services.tiktok_connection import open_client
     from creatorflow.store.effects import LostClaim
 
     summary = BuySummary()
+    # A `labels buy` or daemon killed mid-run left claims; free them rather than wait out leases.
+    release_orphaned_claims(services)
     total = pending_labels(services, order_ids)
     if limit is not None:
         total = min(total, limit)
@@ -342,7 +347,7 @@ def buy_labels(
             run = _Run(services, client, providers, f"{base}:{index}", now, crash_point)
             while True:
                 with lock:
-                    if limit is not None and done >= limit:
+                    if stopping() or (limit is not None and done >= limit):
                         return
                     claimed = claim_label(services, run.worker, now=now(), order_ids=order_ids)
                     if claimed is None:
@@ -370,7 +375,7 @@ def buy_labels(
             # in this run rather than left to the next one; a wait that brought nothing due
             # (another station holds the claims) ends the run.
             soon = next_label_due(services, order_ids)
-            if soon is None or (limit is not None and done >= limit):
+            if soon is None or stopping() or (limit is not None and done >= limit):
                 return summary
             wait = (soon - now()).total_seconds()
             if wait > wait_up_to.total_seconds() or (waited and done == before):

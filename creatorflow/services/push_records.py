@@ -42,6 +42,8 @@ class PushJob:
     delivery_option_id: str | None
     line_item_ids: tuple[str, ...]
     attempted: bool
+    #: Claims of this push so far, this one included (for the back-off).
+    attempts: int = 1
     #: TikTok already has an earlier label's tracking (a re-buy): correct it, don't mark again.
     correction: bool = False
 
@@ -93,6 +95,7 @@ def load_push(services: Services, effect_id: int) -> PushJob:
             delivery_option_id=order.delivery_option_id,
             line_item_ids=tuple(lines),
             attempted="attempt" in (effect.request or {}),
+            attempts=effect.attempts,
             correction=earlier is not None,
         )
 

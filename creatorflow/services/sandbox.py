@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from creatorflow.errors import CreatorflowError, UsageError
 from creatorflow.services.context import Services
+from creatorflow.services.processes import pid_alive
 
 if TYPE_CHECKING:
     from creatorflow.sandbox.control import SandboxServers
@@ -117,16 +118,6 @@ class RunningSandbox:
     world: SandboxWorld
     servers: SandboxServers
     orders: int
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists but is not ours (EPERM)
-        return True
-    return True
 
 
 def _check_knobs(
@@ -291,7 +282,7 @@ def read_sandbox_info(services: Services) -> SandboxInfo:
         raise SandboxNotRunningError(
             f"{path} is not what `sandbox serve` writes ({exc}).", hint=_START_HINT
         ) from None
-    if not _pid_alive(info.pid):
+    if not pid_alive(info.pid):
         raise SandboxNotRunningError(
             f"The sandbox that wrote {path} (pid {info.pid}) is no longer running.",
             hint=_START_HINT,

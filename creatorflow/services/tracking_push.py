@@ -95,6 +95,7 @@ def _push_one(
 ) -> None:
     from creatorflow.integrations.tiktok.errors import TikTokApiError
     from creatorflow.services import push_records as records
+    from creatorflow.services.label_buying import backoff
 
     job = records.load_push(services, effect_id)
     try:
@@ -158,7 +159,8 @@ def _push_one(
         )
         raise
     except CreatorflowError as exc:
-        records.push_later(services, job, worker, exc.message, timedelta(minutes=2), now())
+        # Network trouble: 30 s doubling (as for labels), so a short outage costs seconds.
+        records.push_later(services, job, worker, exc.message, backoff(job.attempts), now())
         summary.retry_later += 1
 
 

@@ -16,7 +16,7 @@ Every outside side effect (buy a label, push tracking, void) is a row with a det
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ __all__ = [
     "LostClaim",
     "claim",
     "enqueue",
+    "expire_orphaned_claims",
     "finish",
     "give_up",
     "note_request",
@@ -117,6 +118,28 @@ def claim(
     effect.updated_at = now
     session.flush()
     return effect
+
+
+def expire_orphaned_claims(
+    session: Session, holder_alive: Callable[[str], bool], *, now: datetime
+) -> int:
+    """End the lease of every claim whose holder ``holder_alive`` says is gone; how many.
+
+    Without this a worker killed with ``kill -9`` keeps its rows for the rest of the lease
+    (minutes). An expired row is claimed again like any other, so its next worker reconciles
+    before acting: ending a lease early is never a second purchase.
+    """
+    held = session.scalars(
+        select(Effect).where(Effect.state == EffectState.CLAIMED, Effect.lease_until >= now)
+    ).all()
+    ended = 0
+    for effect in held:
+        if effect.claimed_by is not None and not holder_alive(effect.claimed_by):
+            effect.lease_until = now - timedelta(microseconds=1)
+            effect.updated_at = now
+            ended += 1
+    session.flush()
+    return ended
 
 
 def _held(session: Session, effect_id: int, worker: str) -> Effect:
