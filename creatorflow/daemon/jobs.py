@@ -50,6 +50,9 @@ class Job:
     switch: Callable[[Services], bool] | None = None
     #: The settings that switch it on, as ``daemon status`` shows them when it is off.
     switch_text: str = ""
+    #: ``body`` for a job that claims work item by item: it also takes "stop claiming now?",
+    #: so a SIGTERM lets the items in flight finish without starting new ones.
+    until: Callable[[Services, Callable[[], bool]], object] | None = None
 
     def enabled(self, services: Services) -> bool:
         """Whether the configuration switches this job on."""
@@ -80,11 +83,15 @@ def _poll_orders(services: Services) -> object:
     return sync_orders(services)
 
 
-def _buy_labels(services: Services) -> object:
+def _buy_labels_until(services: Services, stopping: Callable[[], bool]) -> object:
     from creatorflow.services.label_buying import buy_labels
 
     # wait_up_to=0: effects due again later are left to the next run, never slept on here.
-    return buy_labels(services, limit=BUY_LIMIT, wait_up_to=timedelta(0))
+    return buy_labels(services, limit=BUY_LIMIT, wait_up_to=timedelta(0), stopping=stopping)
+
+
+def _buy_labels(services: Services) -> object:
+    return _buy_labels_until(services, lambda: False)
 
 
 def _push_tracking(services: Services) -> object:
@@ -163,7 +170,13 @@ JOBS: tuple[Job, ...] = (
         switch=_auto_approve_on,
         switch_text="approve.auto = false",
     ),
-    Job("buy_labels", _buy_labels, "daemon.poll_seconds", description="the approved queue"),
+    Job(
+        "buy_labels",
+        _buy_labels,
+        "daemon.poll_seconds",
+        description="the approved queue",
+        until=_buy_labels_until,
+    ),
     Job(
         "print_labels",
         _print_labels,
@@ -211,8 +224,13 @@ def _record_off(services: Services, job: Job, station: str) -> JobResult:
     return result
 
 
-def run_job(services: Services, job: Job, station: str) -> JobResult:
-    """Run ``job`` once, record it in ``job_runs`` and log one line; never raises an Exception."""
+def run_job(
+    services: Services, job: Job, station: str, stopping: Callable[[], bool] = lambda: False
+) -> JobResult:
+    """Run ``job`` once, record it in ``job_runs`` and log one line; never raises an Exception.
+
+    ``stopping`` turns true when the daemon is asked to stop (jobs with ``until`` watch it).
+    """
     from creatorflow.services.daemon_runs import finish_job_run, start_job_run
 
     started = time.monotonic()
@@ -224,7 +242,7 @@ def run_job(services: Services, job: Job, station: str) -> JobResult:
         log.warning("job=%s could not record its start: %s", job.name, exc)
         run_id = None
     try:
-        summary = job.body(services)
+        summary = job.until(services, stopping) if job.until else job.body(services)
         result = JobResult("ok", summary)
     except RateLimitedError as exc:
         wait = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER

@@ -68,6 +68,8 @@ class Daemon:
         self.started_at = datetime.now(UTC)
         self.speed = speed(services.environ)
         self._redacted_at = self.started_at
+        #: Set when a stop is asked for: running jobs stop claiming new work.
+        self._stopping = threading.Event()
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(len(jobs) + 2)},
@@ -102,7 +104,7 @@ class Daemon:
             log.info("job=%s scheduled every %.1fs", job.name, interval)
 
     def _run(self, job: Job) -> None:
-        result = run_job(self.services, job, self.station)
+        result = run_job(self.services, job, self.station, self._stopping.is_set)
         if result.retry_after is not None:
             later = datetime.now(UTC) + timedelta(seconds=self._seconds(result.retry_after))
             try:
@@ -149,6 +151,7 @@ class Daemon:
         """
         from creatorflow.services.daemon_runs import clear_heartbeat
 
+        self._stopping = stop
         self._add_jobs()
         self.scheduler.start()
         log.info("daemon started pid=%s station=%s speed=%s", os.getpid(), self.station, self.speed)
@@ -156,7 +159,8 @@ class Daemon:
         if on_stop is not None:
             on_stop()
         log.info(
-            "daemon stopping: no new runs; waiting up to %.0fs for running jobs", SHUTDOWN_GRACE
+            "daemon stopping: no new runs or claims; waiting up to %.0fs for work in flight",
+            SHUTDOWN_GRACE,
         )
         done = threading.Event()
 

@@ -107,3 +107,16 @@ def test_the_clock_pushes_a_rate_limited_job_out(services: Services) -> None:
         assert scheduled.next_run_time > datetime.now(UTC) + timedelta(seconds=590)
     finally:
         daemon.scheduler.shutdown(wait=False)
+
+
+def test_a_job_that_claims_item_by_item_sees_the_stop_request(services: Services) -> None:
+    seen: list[bool] = []
+    job = Job(
+        "probe",
+        lambda _s: seen.append(False),
+        seconds=60,
+        until=lambda _s, stopping: seen.append(stopping()),
+    )
+    run_job(services, job, "st1", stopping=lambda: True)
+    run_job(services, job, "st1")
+    assert seen == [True, False]

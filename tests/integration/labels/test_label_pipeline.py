@@ -117,3 +117,23 @@ def test_faults_on_every_provider_call_still_end_with_one_label_each(world: Worl
     assert all(n == 1 for n in world.purchases_per_order().values())
     stages = _stages(world)
     assert stages.get("shipped", 0) + stages.get("labelled", 0) == 12
+
+
+def test_a_stop_request_claims_nothing_more_and_the_rest_waits(world: World) -> None:
+    approved = _approved_ids(world)
+    asked: list[bool] = []
+
+    def stopping() -> bool:
+        # Asked to stop once the first label is bought: that purchase finishes, no new claim.
+        return bool(asked)
+
+    summary = buy_labels(
+        world.services, workers=1, progress=lambda _p: asked.append(True), stopping=stopping
+    )
+    assert summary.bought == 1
+    with world.services.store.read() as session:
+        waiting = session.scalar(
+            select(func.count()).select_from(Order).where(Order.stage == Stage.APPROVED)
+        )
+    assert waiting == len(approved) - 1
+    assert buy_labels(world.services).bought == len(approved) - 1
