@@ -52,7 +52,9 @@ def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> RunningSer
             thread, because the socket is bound before the server thread starts.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off only on sockets whose protocol says TCP, and
+    # with Nagle on every response waits ~40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
