@@ -15,6 +15,7 @@ from creatorflow.cli.commands import (
     config,
     connect,
     daemon,
+    data,
     database,
     demo,
     documents,
@@ -23,12 +24,14 @@ from creatorflow.cli.commands import (
     orders_queue,
     presets,
     products,
+    reports,
     rules,
     sandbox,
     secrets,
     setup,
     shops,
     tracking,
+    tui,
 )
 from creatorflow.cli.errors import BoundaryGroup
 
@@ -78,9 +81,12 @@ app.add_typer(rules.app, name="rules")
 app.add_typer(labels.app, name="labels")
 app.add_typer(documents.app, name="documents")
 app.add_typer(tracking.app, name="tracking")
+reports.register(app)
+app.add_typer(data.app, name="data")
 _ = orders_queue  # registers approve, hold and release on the orders group
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(daemon.app, name="daemon")
+tui.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Tests of the Textual dashboard: Pilot tests of every action, snapshots of every screen."""
