@@ -156,9 +156,11 @@ async def _seconds(request: Request, *, minimum: float, maximum: float) -> float
 
 
 def control_app(world: SandboxWorld, servers: SandboxServers) -> Starlette:
-    """The control API: ``GET /stats``, ``POST /auth-code``, ``POST /outage``, ``POST /advance``.
+    """The control API: ``GET /stats``, ``POST /auth-code``, ``POST /outage``, ``POST /advance``,
+    ``POST /settings``.
 
-    ``/outage`` and ``/advance`` take ``{"seconds": N}``. Every answer is JSON; errors are
+    ``/outage`` and ``/advance`` take ``{"seconds": N}``; ``/settings`` takes ``fault_rate``
+    (0-1) and/or ``latency_ms``. Every answer is JSON; errors are
     ``{"error": message}`` with status 400 or 404.
     """
     from starlette.applications import Starlette
@@ -186,6 +188,29 @@ def control_app(world: SandboxWorld, servers: SandboxServers) -> Starlette:
         await run_in_threadpool(world.advance, timedelta(seconds=seconds))
         return JSONResponse({"now": world.clock.now().isoformat()})
 
+    async def settings(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not body.keys() <= {"fault_rate", "latency_ms"}:
+            raise HTTPException(400, 'send {"fault_rate": 0-1} and/or {"latency_ms": N}')
+        for key, top in (("fault_rate", 1.0), ("latency_ms", 60_000.0)):
+            value = body.get(key)
+            if value is None:
+                continue
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 <= value <= top
+            ):
+                raise HTTPException(400, f"{key} must be a number from 0 to {top:g}")
+            if key == "fault_rate":
+                world.fault_rate = float(value)
+            else:
+                world.latency = float(value) / 1000
+        return JSONResponse({"fault_rate": world.fault_rate, "latency_ms": world.latency * 1000})
+
     async def error(_request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
@@ -197,6 +222,7 @@ def control_app(world: SandboxWorld, servers: SandboxServers) -> Starlette:
             Route("/auth-code", auth_code, methods=["POST"]),
             Route("/outage", outage, methods=["POST"]),
             Route("/advance", advance, methods=["POST"]),
+            Route("/settings", settings, methods=["POST"]),
         ],
         exception_handlers={HTTPException: error},
     )

@@ -36,16 +36,13 @@ __all__ = [
     "give_parcels",
     "read_sandbox_info",
     "run_sandbox",
-    "sandbox_auth_code",
-    "sandbox_outage",
-    "sandbox_stats",
 ]
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
 MAX_OUTAGE_SECONDS = 3600.0
-_START_HINT = "Start it with `creatorflow sandbox serve` (same CREATORFLOW_HOME), then retry."
+START_HINT = "Start it with `creatorflow sandbox serve` (same CREATORFLOW_HOME), then retry."
 
 
 class SandboxNotRunningError(CreatorflowError):
@@ -270,89 +267,24 @@ def read_sandbox_info(services: Services) -> SandboxInfo:
     except FileNotFoundError:
         raise SandboxNotRunningError(
             f"No sandbox is running for this CreatorFlow home ({path} does not exist).",
-            hint=_START_HINT,
+            hint=START_HINT,
         ) from None
     except OSError as exc:
         raise SandboxNotRunningError(
-            f"Cannot read {path}: {exc.strerror or exc}.", hint=_START_HINT
+            f"Cannot read {path}: {exc.strerror or exc}.", hint=START_HINT
         ) from None
     try:
         info = SandboxInfo.from_json(text)
     except ValueError as exc:
         raise SandboxNotRunningError(
-            f"{path} is not what `sandbox serve` writes ({exc}).", hint=_START_HINT
+            f"{path} is not what `sandbox serve` writes ({exc}).", hint=START_HINT
         ) from None
     if not pid_alive(info.pid):
         raise SandboxNotRunningError(
             f"The sandbox that wrote {path} (pid {info.pid}) is no longer running.",
-            hint=_START_HINT,
+            hint=START_HINT,
         )
     return info
-
-
-def _control(
-    services: Services, method: str, path: str, body: dict[str, object] | None = None
-) -> dict[str, Any]:
-    import httpx
-
-    from creatorflow.integrations.http import make_client
-
-    info = read_sandbox_info(services)
-    try:
-        with make_client(info.control_url, timeout=httpx.Timeout(30.0)) as client:
-            response = client.request(method, path, json=body)
-    except httpx.TransportError as exc:
-        raise SandboxNotRunningError(
-            f"The sandbox's control endpoint {info.control_url} does not answer ({exc}).",
-            hint=_START_HINT,
-        ) from None
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if response.status_code != 200 or not isinstance(data, dict):
-        detail = data.get("error") if isinstance(data, dict) else response.text[:200]
-        raise CreatorflowError(
-            f"The sandbox refused {method} {path}: {detail}",
-            title="Sandbox error",
-            hint="Restart `creatorflow sandbox serve`; if it persists, report a bug.",
-        )
-    return data
-
-
-def sandbox_stats(services: Services) -> dict[str, Any]:
-    """What the running sandbox counted: orders, labels, duplicates, pushes, voids, faults.
-
-    Raises:
-        SandboxNotRunningError: no sandbox runs for this home.
-    """
-    return _control(services, "GET", "/stats")
-
-
-def sandbox_outage(services: Services, seconds: float) -> dict[str, Any]:
-    """Take the simulators' ports away for ``seconds`` (connection refused), then back.
-
-    Orders, tokens and labels survive; the control endpoint stays up. Returns once the
-    ports refuse connections.
-
-    Raises:
-        UsageError: ``seconds`` out of range. SandboxNotRunningError: no sandbox runs.
-    """
-    if not 0 < seconds <= MAX_OUTAGE_SECONDS:
-        raise UsageError(f"An outage lasts more than 0 and at most {MAX_OUTAGE_SECONDS:g} s.")
-    return _control(services, "POST", "/outage", {"seconds": seconds})
-
-
-def sandbox_auth_code(services: Services) -> str:
-    """A fresh single-use TikTok authorization code from the running sandbox.
-
-    Raises:
-        SandboxNotRunningError: no sandbox runs for this home.
-    """
-    code = _control(services, "POST", "/auth-code").get("auth_code")
-    if not isinstance(code, str) or not code:
-        raise CreatorflowError("The sandbox answered no authorization code.", title="Sandbox error")
-    return code
 
 
 def give_parcels(

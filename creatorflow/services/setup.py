@@ -165,7 +165,8 @@ def init_sandbox(services: Services) -> SandboxInitReport:
     from creatorflow.services.label_providers import connect_provider
     from creatorflow.services.order_sync import sync_orders
     from creatorflow.services.product_sync import list_products, sync_products
-    from creatorflow.services.sandbox import give_parcels, read_sandbox_info, sandbox_auth_code
+    from creatorflow.services.sandbox import give_parcels, read_sandbox_info
+    from creatorflow.services.sandbox_control import sandbox_auth_code
     from creatorflow.services.tiktok_connection import APP_SECRET, connect_tiktok
 
     report = initialize(services)

@@ -124,7 +124,7 @@ def _per(counts: Any) -> str:
 def stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """What the running sandbox counted: orders, labels, duplicate purchases, pushes, voids."""
     from creatorflow.cli.output import emit_object
-    from creatorflow.services.sandbox import sandbox_stats
+    from creatorflow.services.sandbox_control import sandbox_stats
 
     data = sandbox_stats(state.services(ctx))
     if as_json:
@@ -159,7 +159,49 @@ def outage(
     outage: it retries, and buys no label twice.
     """
     from creatorflow.cli.output import stderr_console
-    from creatorflow.services.sandbox import sandbox_outage
+    from creatorflow.services.sandbox_control import sandbox_outage
 
     sandbox_outage(state.services(ctx), seconds)
     stderr_console().print(f"The sandbox is down for {seconds:g} s.")
+
+
+@app.command("set")
+def set_knobs(
+    ctx: typer.Context,
+    fault_rate: Annotated[
+        float | None,
+        typer.Option("--fault-rate", help="Share of requests meeting a fault (0-1).", min=0, max=1),
+    ] = None,
+    latency_ms: Annotated[
+        float | None,
+        typer.Option("--latency-ms", help="Delay before every answer (ms).", min=0, max=60_000),
+    ] = None,
+) -> None:
+    """Change the running sandbox's fault rate and latency (5xx, 429, slow and cut answers)."""
+    from creatorflow.cli.output import stderr_console
+    from creatorflow.services.sandbox_control import sandbox_settings
+
+    now = sandbox_settings(state.services(ctx), fault_rate=fault_rate, latency_ms=latency_ms)
+    stderr_console().print(
+        f"The sandbox now faults {now['fault_rate']:.0%} of requests "
+        f"and answers after {now['latency_ms']:g} ms."
+    )
+
+
+@app.command("advance")
+def advance(
+    ctx: typer.Context,
+    duration: Annotated[str, typer.Argument(help="How far, e.g. 90m, 6h, 2d.")],
+) -> None:
+    """Move the sandbox's simulated clock forward: holds end, deadlines near, parcels move."""
+    from creatorflow.cli.output import stderr_console
+    from creatorflow.domain.durations import parse_duration
+    from creatorflow.errors import UsageError
+    from creatorflow.services.sandbox_control import sandbox_advance
+
+    try:
+        span = parse_duration(duration)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    moved = sandbox_advance(state.services(ctx), span.total_seconds())
+    stderr_console().print(f"Sandbox time is now {moved['now']}.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,8 @@ from creatorflow.secrets import SecretStore
 from creatorflow.secrets.backends import MemoryBackend
 from creatorflow.services.approval import approve_orders
 from creatorflow.services.context import Services
-from creatorflow.services.sandbox import (
-    SandboxNotRunningError,
-    run_sandbox,
-    sandbox_stats,
-)
+from creatorflow.services.sandbox import SandboxNotRunningError, run_sandbox
+from creatorflow.services.sandbox_control import sandbox_advance, sandbox_settings, sandbox_stats
 from creatorflow.services.setup import init_sandbox
 
 
@@ -113,3 +111,22 @@ def test_knobs_out_of_range_are_usage_errors(tmp_path: Path, knob: str, value: f
     with pytest.raises(UsageError), run_sandbox(services, **{knob: value}):  # type: ignore[arg-type]
         pass
     assert not services.paths.sandbox_file.exists()
+
+
+def test_the_running_sandbox_takes_new_knobs_and_clock_jumps(tmp_path: Path) -> None:
+    services = _services(tmp_path / "home", SecretStore([MemoryBackend()]))
+    with run_sandbox(services, orders=2, orders_per_minute=0, clock_speed=1) as running:
+        assert sandbox_settings(services, fault_rate=0.2, latency_ms=15) == {
+            "fault_rate": 0.2,
+            "latency_ms": 15.0,
+        }
+        assert running.world.fault_rate == 0.2
+        assert running.world.shippo.latency == 0.015
+        before = running.world.clock.now()
+        moved = sandbox_advance(services, 7200)
+        assert moved["now"] >= (before + timedelta(hours=2)).isoformat()
+        with pytest.raises(UsageError):
+            sandbox_settings(services, fault_rate=1.5)
+        with pytest.raises(UsageError):
+            sandbox_settings(services)
+    services.close()
