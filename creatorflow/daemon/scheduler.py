@@ -31,22 +31,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("creatorflow.daemon")
 
-SPEED_ENV = "CREATORFLOW_DAEMON_TEST_SPEED"
 HEARTBEAT_SECONDS = 15.0
 #: How long a stop waits for running jobs before giving up on them (the journal makes that safe).
 SHUTDOWN_GRACE = 30.0
+#: How long a start-up step waits before trying a busy or unreachable database again.
+STORE_RETRY_SECONDS = 5.0
 #: Secret values are read again this often, so a refreshed token is redacted too.
 REDACT_REFRESH = timedelta(minutes=10)
 
 
 def speed(environ: Mapping[str, str]) -> float:
     """The test speed-up factor (1 unless ``CREATORFLOW_DAEMON_TEST_SPEED`` is set)."""
-    raw = environ.get(SPEED_ENV, "").strip()
-    try:
-        value = float(raw) if raw else 1.0
-    except ValueError:
-        return 1.0
-    return value if value > 0 else 1.0
+    from creatorflow.services.context import time_speed
+
+    return time_speed(environ)
 
 
 class Daemon:
@@ -181,6 +179,25 @@ class Daemon:
         return clean
 
 
+def _when_the_store_answers(stop: threading.Event, what: str, call: Callable[[], int]) -> int:
+    """``call()``, tried again every few seconds while the database is locked or unreachable.
+
+    A daemon restarted while another program holds the database must wait, not exit (a service
+    manager would restart it in a loop). An old schema is not waited for: it is raised.
+    """
+    from creatorflow.errors import SchemaMismatchError, StoreError
+
+    while True:
+        try:
+            return call()
+        except SchemaMismatchError:
+            raise
+        except StoreError as exc:
+            log.warning("%s waits for the database: %s", what, exc)
+            if stop.wait(STORE_RETRY_SECONDS):
+                return 0
+
+
 def install_signal_handlers(stop: threading.Event) -> None:
     """SIGTERM and SIGINT (and SIGBREAK on Windows) set ``stop``; main thread only."""
 
@@ -220,10 +237,14 @@ def run(
     redactor = Redactor(secret_values(services))
     setup_logging(services.paths.log_dir, redactor)
     daemon = Daemon(services, redactor=redactor)
-    closed = close_interrupted_runs(services, daemon.station)
+    closed = _when_the_store_answers(
+        event, "closing interrupted runs", lambda: close_interrupted_runs(services, daemon.station)
+    )
     if closed:
         log.info("closed %d job runs the last stop interrupted", closed)
-    freed = release_orphaned_claims(services)
+    freed = _when_the_store_answers(
+        event, "freeing orphaned claims", lambda: release_orphaned_claims(services)
+    )
     if freed:
         log.info("freed %d effects claimed by processes that are gone", freed)
     if webhooks is None:

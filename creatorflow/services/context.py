@@ -21,6 +21,21 @@ if TYPE_CHECKING:
     from creatorflow.store.session import Store
 
 
+#: Hidden, for tests and demos: time runs this many times faster for the daemon's intervals
+#: and for retry back-offs (``daemon.poll_seconds = 120`` at 120 polls every second).
+SPEED_ENV = "CREATORFLOW_DAEMON_TEST_SPEED"
+
+
+def time_speed(environ: Mapping[str, str]) -> float:
+    """The test speed-up factor (1 unless ``CREATORFLOW_DAEMON_TEST_SPEED`` is set)."""
+    raw = environ.get(SPEED_ENV, "").strip()
+    try:
+        value = float(raw) if raw else 1.0
+    except ValueError:
+        return 1.0
+    return value if value > 0 else 1.0
+
+
 @dataclass
 class Services:
     """Everything a use case may need, built lazily."""
@@ -56,13 +71,25 @@ class Services:
 
         return sqlite_url(self.paths.database_file)
 
+    @property
+    def time_speed(self) -> float:
+        """How many times faster waits pass (1 outside tests); see :data:`SPEED_ENV`."""
+        return time_speed(self.environ)
+
+    @property
+    def station(self) -> str:
+        """This packing station's name: ``station.name``, or the host name."""
+        import socket
+
+        return self.settings.text("station.name").strip() or socket.gethostname()
+
     @cached_property
     def raw_store(self) -> Store:
         """The store without the schema check: for ``init``, ``db`` and ``doctor`` only."""
         from creatorflow.store.engine import make_engine
         from creatorflow.store.session import Store
 
-        return Store(make_engine(self.database_url))
+        return Store(make_engine(self.database_url), station=self.station)
 
     @cached_property
     def store(self) -> Store:

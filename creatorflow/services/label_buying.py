@@ -100,9 +100,9 @@ class BuySummary:
             self.add_spend(amount, currency)
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait before attempt ``attempts + 1``: 30 s doubling, at most 30 minutes."""
-    return min(_MAX_DELAY, timedelta(seconds=30 * 2 ** max(0, attempts - 1)))
+def backoff(attempts: int, speed: float = 1.0) -> timedelta:
+    """Wait before attempt ``attempts + 1``: 30 s doubling, at most 30 minutes (÷ ``speed``)."""
+    return min(_MAX_DELAY, timedelta(seconds=30 * 2 ** max(0, attempts - 1))) / speed
 
 
 @dataclass
@@ -231,7 +231,7 @@ def _work_one(run: _Run, effect_id: int, summary: BuySummary) -> str:
         summary.needs_attention += 1
         return "refused"
     except (PurchaseOutcomeUnknown, RateLimitedError) as exc:
-        delay = backoff(effect.attempts)
+        delay = backoff(effect.attempts, services.time_speed)
         if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
             delay = timedelta(seconds=exc.retry_after)
         records.later(services, effect, run.worker, exc.message, delay=delay, now=run.now())
@@ -239,12 +239,22 @@ def _work_one(run: _Run, effect_id: int, summary: BuySummary) -> str:
         return "retry"
     except AuthError:
         records.later(
-            services, effect, run.worker, "authorisation failed", delay=backoff(1), now=run.now()
+            services,
+            effect,
+            run.worker,
+            "authorisation failed",
+            delay=backoff(1, services.time_speed),
+            now=run.now(),
         )
         raise
     except CreatorflowError as exc:
         records.later(
-            services, effect, run.worker, exc.message, delay=backoff(effect.attempts), now=run.now()
+            services,
+            effect,
+            run.worker,
+            exc.message,
+            delay=backoff(effect.attempts, services.time_speed),
+            now=run.now(),
         )
         summary.retry_later += 1
         return "retry"

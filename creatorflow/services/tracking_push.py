@@ -160,7 +160,9 @@ def _push_one(
         raise
     except CreatorflowError as exc:
         # Network trouble: 30 s doubling (as for labels), so a short outage costs seconds.
-        records.push_later(services, job, worker, exc.message, backoff(job.attempts), now())
+        records.push_later(
+            services, job, worker, exc.message, backoff(job.attempts, services.time_speed), now()
+        )
         summary.retry_later += 1
 
 
