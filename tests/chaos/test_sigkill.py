@@ -435,3 +435,37 @@ def test_sigkill_at_random_instants_never_buys_twice(chaos_world: ChaosWorld, se
         f"random seed {seed}: {world.kills} kills in {world.runs} runs, "
         f"{time.monotonic() - started:.1f}s"
     )
+
+
+#: DESIGN §9: more than a hundred kills during one 500-order label run.
+BIG_ORDERS = 500
+BIG_KILLS = 100
+#: Short runs with two workers: each buys a few labels before its kill, so the kills spread
+#: over the whole run instead of the run finishing first.
+BIG_MAX_DELAY = 0.25
+
+
+@pytest.mark.parametrize("chaos_world", [BIG_ORDERS], indirect=True)
+def test_a_hundred_kills_during_a_500_order_run_buy_nothing_twice(
+    chaos_world: ChaosWorld,
+) -> None:
+    world = chaos_world
+    rng = random.Random(500)
+    started = time.monotonic()
+    runner = world.fork_server
+    attempts = 0
+    while world.kills < BIG_KILLS and world.unfinished() and attempts < 2 * BIG_KILLS:
+        attempts += 1
+        spec = {
+            "delay": round(rng.uniform(0.02, BIG_MAX_DELAY), 3),
+            "shift": world.next_shift(),
+            "workers": 2,
+            "poll_scale": POLL_SCALE,
+        }
+        _one_run(world, runner, spec)
+    assert world.kills >= 100, f"only {world.kills} kills before the work ran out"
+    _heal(world, runner, workers=8)
+    _assert_every_order_bought_once(world)
+    log.info(
+        f"500 orders: {world.kills} kills in {world.runs} runs, {time.monotonic() - started:.1f}s"
+    )
