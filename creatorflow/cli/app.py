@@ -12,6 +12,7 @@ import typer
 
 from creatorflow import __version__
 from creatorflow.cli.commands import (
+    billing,
     config,
     connect,
     daemon,
@@ -86,6 +87,7 @@ app.add_typer(data.app, name="data")
 _ = orders_queue  # registers approve, hold and release on the orders group
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(daemon.app, name="daemon")
+app.add_typer(billing.app, name="billing")
 tui.register(app)
 
 

@@ -152,6 +152,11 @@ KEYS: tuple[Key, ...] = (
     _k("shippo.api_base", "https://api.goshippo.com", "Shippo API host."),
     _k("easypost.api_base", "https://api.easypost.com/v2", "EasyPost API base, with /v2."),
     _k("billing.url", "https://billing.creatorflow.app", "CreatorFlow billing service."),
+    _k(
+        "billing.trusted_keys",
+        "",
+        "Extra entitlement keys (KID:KEY, comma-separated): staging and sandbox services only.",
+    ),
     _k("labels.format", "pdf_4x6", "Label file format.", choices=("pdf_4x6", "zpl")),
     _k("labels.workers", 8, "Labels bought in parallel by `labels buy` and the daemon.", minimum=1),
     _k(

@@ -7,9 +7,10 @@ run out (a worker never sleeps); an :class:`AuthError` is recorded and logged an
 goes on (the next run tries again, and ``daemon status`` shows it).
 
 Some jobs are switched on by a setting (``approve.auto``, ``printer.auto_print``, a
-``notify.*`` channel). A job switched off is still scheduled, only hourly, and each run is
-recorded with the outcome ``off`` without doing anything, so ``daemon status`` lists it and
-says why it does nothing. Settings are read when the daemon starts: restart it after a change.
+``notify.*`` channel) or by a sign-in (``billing_sync``: a billing install token). A job
+switched off is still scheduled, only hourly, and each run is recorded with the outcome ``off``
+without doing anything, so ``daemon status`` lists it and says why it does nothing. Settings
+are read when the daemon starts: restart it after a change.
 """
 
 from __future__ import annotations
@@ -144,6 +145,18 @@ def _housekeeping(services: Services) -> object:
     return housekeeping(services)
 
 
+def _sync_billing(services: Services) -> object:
+    from creatorflow.services.billing_usage import sync_billing
+
+    return sync_billing(services)
+
+
+def _billing_on(services: Services) -> bool:
+    from creatorflow.services.billing_usage import billing_signed_in
+
+    return billing_signed_in(services)
+
+
 def _auto_approve_on(services: Services) -> bool:
     return services.settings.flag("approve.auto")
 
@@ -158,8 +171,7 @@ def _notify_on(services: Services) -> bool:
     return bool(notification_channels(services))
 
 
-#: The daemon's jobs, in the order they first run at start-up. Billing sync joins with the
-#: billing service.
+#: The daemon's jobs, in the order they first run at start-up.
 JOBS: tuple[Job, ...] = (
     Job("poll_orders", _poll_orders, "daemon.poll_seconds", description="new and changed orders"),
     Job(
@@ -195,6 +207,15 @@ JOBS: tuple[Job, ...] = (
         description="alerts: needs attention, late, disconnected",
         switch=_notify_on,
         switch_text='notify.command = "" and notify.desktop = false',
+    ),
+    Job(
+        "billing_sync",
+        _sync_billing,
+        None,
+        seconds=15 * 60,
+        description="usage to the billing service, the plan back",
+        switch=_billing_on,
+        switch_text="not signed in to billing (creatorflow billing login)",
     ),
     Job("sync_products", _sync_products, None, seconds=6 * 3600, description="catalogue"),
     Job("housekeeping", _housekeeping, None, seconds=24 * 3600, description="purge, prune, tidy"),

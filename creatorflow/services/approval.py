@@ -5,6 +5,11 @@ Approval runs every guard (DESIGN §5.2) on the stored order. An order that pass
 the daemon can buy it. An order that does not pass is left alone when the reason will pass by
 itself (unpaid, TikTok's hold, a masked address), cancelled when TikTok cancelled it, and
 otherwise ``held`` with the reasons, for a person to act on and ``release``.
+
+Once the install is signed in to billing, the plan limit applies to the batch as a whole: the
+first orders up to what the period has left are approved, the rest are refused
+(``plan_limit``) and stay ``new``, so they can be approved after an upgrade or in the next
+period. Before sign-in no limit applies.
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ __all__ = [
 ]
 
 #: Reasons that go away by themselves: such orders are not held, only reported.
-_PASSING = frozenset({RefusalCode.UNPAID, RefusalCode.ON_HOLD, RefusalCode.MASKED_ADDRESS})
+_PASSING = frozenset(
+    {RefusalCode.UNPAID, RefusalCode.ON_HOLD, RefusalCode.MASKED_ADDRESS, RefusalCode.PLAN_LIMIT}
+)
 
 
 def _utcnow() -> datetime:
@@ -120,6 +127,36 @@ def _check(services: Services, session: Session, order_id: str, now: datetime) -
     return ApprovalResult(order.id, not refusals, order.stage, refusals)
 
 
+def _plan_limit(
+    services: Services, checked: list[ApprovalResult], now: datetime, actor: Actor
+) -> list[ApprovalResult]:
+    """Refuse the approvals beyond what the plan has left this period (in the given order)."""
+    from datetime import timedelta
+
+    from creatorflow.services.billing_usage import RECHECK_AFTER, approval_allowance
+
+    wanted = sum(1 for result in checked if result.approved)
+    if not wanted:
+        return checked
+    # A person asking gets the service's current answer before a refusal (a plan just
+    # upgraded); the daemon's rules rely on its billing sync and a recent entitlement.
+    unattended = actor in (Actor.RULE, Actor.DAEMON)
+    recheck = RECHECK_AFTER if unattended else timedelta(0)
+    decision = approval_allowance(services, wanted, now=now, recheck_after=recheck)
+    if decision is None or decision.allowed >= wanted:
+        return checked
+    refusal = Refusal(RefusalCode.PLAN_LIMIT, decision.reason)
+    left = decision.allowed
+    limited: list[ApprovalResult] = []
+    for result in checked:
+        if result.approved and left <= 0:
+            result = ApprovalResult(result.order_id, False, result.stage, (refusal,))
+        elif result.approved:
+            left -= 1
+        limited.append(result)
+    return limited
+
+
 def _apply(
     services: Services,
     result: ApprovalResult,
@@ -191,6 +228,7 @@ def approve_orders(
     with services.store.read() as session:
         ids = _ready_ids(session, limit) if all_ready else [i.strip() for i in order_ids]
         checked = [_check(services, session, order_id, moment) for order_id in ids]
+    checked = _plan_limit(services, checked, moment, actor)
     for result in checked:
         if dry_run:
             summary.results.append(result)

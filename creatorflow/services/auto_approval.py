@@ -6,6 +6,8 @@ rule of :mod:`creatorflow.domain.auto_approve`, and passes every purchase guard,
 that let it through. Nothing else is touched: an order a rule or a guard stops stays ``new``
 for a person (who may approve it, which holds it with its reason), and the run's summary
 counts why. The daemon's ``auto_approve`` job calls this only when ``approve.auto`` is true.
+The plan limit applies exactly as in ``orders approve`` (it lives in ``approve_orders``): orders
+beyond what the period has left stay ``new`` and are counted as ``plan_limit``.
 """
 
 from __future__ import annotations

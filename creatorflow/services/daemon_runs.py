@@ -32,7 +32,7 @@ def _utcnow() -> datetime:
 
 def station_name(services: Services) -> str:
     """This packing station's name: ``station.name`` or the host name."""
-    return services.settings.text("station.name").strip() or socket.gethostname()
+    return services.station
 
 
 def json_safe(value: object) -> Any:

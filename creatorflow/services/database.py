@@ -62,3 +62,40 @@ def upgrade_database(services: Services) -> DatabaseUpgrade:
         changed=result.from_revision != result.to_revision,
         backup=result.backup_path,
     )
+
+
+@dataclass(frozen=True)
+class DatabaseBackup:
+    """Where ``backup_database`` wrote the copy, and its size."""
+
+    path: Path
+    bytes: int
+    revision: str | None
+
+
+def backup_database(services: Services, to: Path | None = None) -> DatabaseBackup:
+    """Copy the SQLite store online into ``to`` (a new file), or into the backups folder.
+
+    Safe while the daemon runs: SQLite's backup API copies a consistent state, which copying
+    the file (with its write-ahead log beside it) does not.
+
+    Raises:
+        UsageError: the store is PostgreSQL (back it up with ``pg_dump``).
+        StoreError: ``to`` exists already, or the copy cannot be written.
+    """
+    from creatorflow.errors import UsageError
+    from creatorflow.store.copy import backup_sqlite_to
+    from creatorflow.store.schema import backup_sqlite, current_revision
+
+    engine = services.raw_store.engine
+    if engine.dialect.name != "sqlite":
+        raise UsageError(
+            "The store is a PostgreSQL database: its backups are made on the server.",
+            hint="Run: pg_dump -Fc -f creatorflow.dump DBNAME (restore with pg_restore).",
+        )
+    revision = current_revision(engine)
+    if to is None:
+        path = backup_sqlite(engine, services.paths.backups_dir, label=revision or "unversioned")
+        return DatabaseBackup(path, path.stat().st_size, revision)
+    target = to.expanduser().absolute()
+    return DatabaseBackup(target, backup_sqlite_to(engine, target), revision)

@@ -190,8 +190,21 @@ def recorded_label_id(services: Services, label: Label) -> str | None:
 
 
 def label_file(services: Services, order_id: str, generation: int, extension: str) -> Path:
-    """Where a label's file is kept: ``data/labels/<order>-<generation>.<ext>``."""
-    return services.paths.data_dir / "labels" / f"{order_id}-{generation}.{extension}"
+    """Where a label's file is kept: ``data/labels/<order>-<generation>.<ext>``.
+
+    An order id of anything but ASCII letters, digits, ``_`` and ``-`` (or over 64 of them) is
+    replaced by its digest, so that no id can name a file outside the folder (``../``, ``/``,
+    ``\\``, a drive, NUL, a device name such as ``CON``).
+    """
+    import hashlib
+
+    from creatorflow.services.order_mapping import is_order_id
+
+    name = order_id
+    if not is_order_id(order_id):
+        digest = hashlib.sha256(order_id.encode("utf-8", "surrogatepass")).hexdigest()
+        name = f"order-{digest[:32]}"
+    return services.paths.data_dir / "labels" / f"{name}-{generation}.{extension}"
 
 
 def record_label(
@@ -203,8 +216,10 @@ def record_label(
     *,
     now: datetime,
 ) -> None:
-    """Store a bought (or adopted) label, its file, the order's stage and the next effect."""
+    """Store a bought (or adopted) label, its file, the order's stage, the next effect and the
+    order's usage event for the billing service (queued once per order)."""
     from creatorflow.integrations.shipping.base import LabelFormat, LabelReference
+    from creatorflow.store.billing import add_labelled
     from creatorflow.store.effects import enqueue, finish
     from creatorflow.store.tables import Shipment, ShipmentState
 
@@ -257,6 +272,8 @@ def record_label(
         )
         move(session, reference.order_id, Stage.PURCHASING, now=now)
         move(session, reference.order_id, Stage.LABELLED, now=now)
+        # Usage for the billing service, counted once per order whatever re-buys follow.
+        add_labelled(session, reference.shop_id, reference.order_id, occurred_at=now)
         if label.provider == "tiktok_shipping":
             # TikTok bought the label itself: it already knows the tracking number.
             move(session, reference.order_id, Stage.SHIPPED, now=now)

@@ -58,6 +58,8 @@ class EventView:
     from_value: str | None
     to_value: str | None
     reason: str | None
+    #: The packing station that wrote it (None before schema 0005 and for synced statuses).
+    station: str | None = None
 
 
 @dataclass(frozen=True)
@@ -260,7 +262,9 @@ def show_order(services: Services, order_id: str) -> OrderDetail:
             address=address,
             buyer_message=order.buyer_message,
             events=[
-                EventView(e.at, e.actor, e.kind.value, e.from_value, e.to_value, e.reason)
+                EventView(
+                    e.at, e.actor, e.kind.value, e.from_value, e.to_value, e.reason, e.station
+                )
                 for e in events
             ],
             shipments=shipments,

@@ -9,8 +9,7 @@ Printing reads the stored label files: a reprint never buys anything. Every prin
 
 from __future__ import annotations
 
-import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from creatorflow.errors import NotFoundError, UsageError
 from creatorflow.services.context import Services
+from creatorflow.services.print_records import claim_unprinted, record_print, release_claims
 
 if TYPE_CHECKING:
     from creatorflow.documents.packing import SlipOrder
@@ -46,6 +46,9 @@ class PrintSummary:
     orders: list[str]
     pages: int
     bytes_sent: int
+    #: ``unprinted`` only: orders left out because their label file is not on this computer
+    #: (bought on another station, which prints them, or never saved).
+    missing: list[str] = field(default_factory=list)
 
 
 def resolve_printer(services: Services, spec: str | None = None) -> Printer:
@@ -120,35 +123,6 @@ def _pick_order(session: Session, shipments: list[Shipment]) -> list[Shipment]:
     return sorted(shipments, key=lambda s: (first_sku.get(s.order_id, ""), s.order_id))
 
 
-def _record(
-    session: Session,
-    kind: str,
-    summary: PrintSummary,
-    batch: str | None,
-    shipments: list[Shipment],
-    now: datetime,
-) -> None:
-    from creatorflow.store.tables import PrintJob
-
-    session.add(
-        PrintJob(
-            kind=kind,
-            printer=summary.printer,
-            station=socket.gethostname(),
-            batch=batch,
-            order_ids=summary.orders,
-            file_path=summary.where if summary.printer.startswith("folder") else None,
-            pages=summary.pages,
-            created_at=now,
-        )
-    )
-    if kind == "labels":
-        for shipment in shipments:
-            row = session.merge(shipment)
-            row.printed_at = now
-            row.print_count = (row.print_count or 0) + 1
-
-
 def _label_bytes(shipment: Shipment) -> bytes:
     path = Path(shipment.label_path) if shipment.label_path else None
     if path is None or not path.exists():
@@ -170,21 +144,70 @@ def print_labels(
 ) -> PrintSummary:
     """Print a batch's labels (PDFs merged in pick order, or ZPL sent raw).
 
+    ``unprinted`` takes each label before sending it (``claim_unprinted``): a label another
+    station prints at the same moment is left to that station; if sending fails, the labels
+    are unprinted again. It also leaves out, naming them in ``missing``, labels whose file is
+    not on this computer: another station bought them and keeps their file.
+
     Raises:
         NotFoundError: nothing to print, or a label file is missing. PrinterError: the printer.
     """
-    from creatorflow.documents.labels import concat_zpl, merge_labels
-
     device = resolve_printer(services, printer)
     with services.store.read() as session:
         shipments = _batch(session, order_id=order_id, batch=batch)
+    claiming = order_id is None and batch == "unprinted"
+    readable: dict[int, bytes] = {}
+    missing: list[str] = []
+    if claiming:
+        readable, missing = _readable(shipments)
+        shipments = claim_unprinted(services, [s for s in shipments if s.id in readable])
     if not shipments:
-        raise NotFoundError("There are no labels to print in this batch.")
-    files = [_label_bytes(s) for s in shipments]
+        raise NotFoundError(
+            "There are no labels to print in this batch.",
+            hint="The label files of orders "
+            f"{', '.join(missing)} are not on this computer: print them on the station that "
+            "bought them."
+            if missing
+            else None,
+        )
+    try:
+        files = [readable[s.id] if claiming else _label_bytes(s) for s in shipments]
+        title = f"Labels {order_id or batch or 'today'}"
+        summary = _send(services, device, shipments, files, title, with_slips=with_slips)
+    except BaseException:
+        if claiming:
+            release_claims(services, shipments)
+        raise
+    record_print(services, "labels", summary, batch, [] if claiming else shipments)
+    return replace(summary, missing=missing)
+
+
+def _readable(shipments: list[Shipment]) -> tuple[dict[int, bytes], list[str]]:
+    """The label files found on this computer by shipment id, and the orders of the others."""
+    readable: dict[int, bytes] = {}
+    missing: list[str] = []
+    for shipment in shipments:
+        try:
+            readable[shipment.id] = _label_bytes(shipment)
+        except (NotFoundError, OSError):
+            missing.append(shipment.order_id)
+    return readable, missing
+
+
+def _send(
+    services: Services,
+    device: Printer,
+    shipments: list[Shipment],
+    files: list[bytes],
+    title: str,
+    *,
+    with_slips: bool = False,
+) -> PrintSummary:
+    """Send label files in one job: ZPL concatenated raw, or PDFs merged (slips between)."""
+    from creatorflow.documents.labels import concat_zpl, merge_labels
+
     orders = [s.order_id for s in shipments]
-    zpl = all(not data.startswith(b"%PDF") for data in files)
-    title = f"Labels {order_id or batch or 'today'}"
-    if zpl:
+    if all(not data.startswith(b"%PDF") for data in files):
         result = device.print_raw(concat_zpl(files), title=title)
         pages = len(files)
     else:
@@ -197,10 +220,7 @@ def print_labels(
             document = merge_labels(files)
         pages = _count_pages(document)
         result = device.print_pdf(document, title=title)
-    summary = PrintSummary("labels", result.printer, result.where, orders, pages, result.bytes_sent)
-    with services.store.write() as session:
-        _record(session, "labels", summary, batch, shipments, datetime.now(UTC))
-    return summary
+    return PrintSummary("labels", result.printer, result.where, orders, pages, result.bytes_sent)
 
 
 def _count_pages(document: bytes) -> int:
@@ -283,8 +303,7 @@ def print_documents(
     summary = PrintSummary(
         kind, result.printer, result.where, orders, _count_pages(document), result.bytes_sent
     )
-    with services.store.write() as session:
-        _record(session, kind, summary, batch, [], datetime.now(UTC))
+    record_print(services, kind, summary, batch, [])
     return summary
 
 
@@ -323,44 +342,32 @@ def print_new_labels(
 ) -> AutoPrintSummary:
     """Print, once, every label bought and never printed whose parcel has not left yet.
 
-    The daemon's ``print_labels`` job (``printer.auto_print``) calls this. A label counts as
-    printed only once the printer took it, so a printer failure raises and the same labels
-    are tried again next time; a label whose file is missing is skipped and named in
-    ``missing`` (it cannot block the others). Labels of parcels already scanned by the
-    carrier, or of orders moved on (voided, cancelled), are never printed automatically.
+    The daemon's ``print_labels`` job (``printer.auto_print``) calls this. Each label is
+    taken (counted printed) just before it is sent, so two stations auto-printing on one shared
+    database never print it twice; if the printer fails, the labels are given back and tried
+    again next time (a crash in that instant leaves them counted: reprint with ``labels print
+    --order``). A label whose file is missing is skipped and named in ``missing`` (it cannot
+    block the others). Labels of parcels already scanned by the carrier, or of orders moved
+    on (voided, cancelled), are never printed automatically.
 
     Raises:
         PrinterError: the printer refused or could not be reached. UsageError: printing is
             switched off (``printer.kind = none``).
     """
-    from creatorflow.documents.labels import concat_zpl, merge_labels
-
     with services.store.read() as session:
         candidates = _new_labels(session, limit)
     if not candidates:
         return AutoPrintSummary(0)
     device = resolve_printer(services, printer)
-    shipments: list[Shipment] = []
-    files: list[bytes] = []
-    missing: list[str] = []
-    for shipment in candidates:
-        try:
-            files.append(_label_bytes(shipment))
-        except (NotFoundError, OSError):
-            missing.append(shipment.order_id)
-            continue
-        shipments.append(shipment)
+    readable, missing = _readable(candidates)
+    shipments = claim_unprinted(services, [s for s in candidates if s.id in readable])
     if not shipments:
         return AutoPrintSummary(0, missing=missing)
-    orders = [s.order_id for s in shipments]
-    if all(not data.startswith(b"%PDF") for data in files):
-        result = device.print_raw(concat_zpl(files), title="New labels")
-        pages = len(files)
-    else:
-        document = merge_labels(files)
-        pages = _count_pages(document)
-        result = device.print_pdf(document, title="New labels")
-    summary = PrintSummary("labels", result.printer, result.where, orders, pages, result.bytes_sent)
-    with services.store.write() as session:
-        _record(session, "labels", summary, "auto", shipments, datetime.now(UTC))
-    return AutoPrintSummary(len(shipments), result.printer, result.where, orders, missing)
+    try:
+        files = [readable[s.id] for s in shipments]
+        summary = _send(services, device, shipments, files, "New labels")
+    except BaseException:
+        release_claims(services, shipments)
+        raise
+    record_print(services, "labels", summary, "auto", [])
+    return AutoPrintSummary(len(shipments), summary.printer, summary.where, summary.orders, missing)

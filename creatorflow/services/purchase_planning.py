@@ -162,23 +162,6 @@ def ship_to(order: Order) -> Address:
     )
 
 
-def _plan_usage(session: Session, now: datetime) -> tuple[int | None, int]:
-    """The plan's order limit for the current period (None: unlimited) and orders used."""
-    from creatorflow.store.tables import Entitlement, Shipment, ShipmentState
-
-    entitlement = session.get(Entitlement, 1)
-    if entitlement is None or entitlement.order_limit is None:
-        return None, 0
-    used = session.execute(
-        select(func.count(func.distinct(Shipment.order_id))).where(
-            Shipment.state == ShipmentState.PURCHASED,
-            Shipment.created_at >= entitlement.period_start,
-            Shipment.created_at < entitlement.period_end,
-        )
-    ).scalar_one()
-    return entitlement.order_limit, int(used)
-
-
 def order_facts(
     session: Session,
     order: Order,
@@ -189,7 +172,6 @@ def order_facts(
     """What the guards need to know about ``order``, read in ``session``."""
     from creatorflow.store.tables import OrderLine, Shipment, ShipmentState
 
-    limit, used = _plan_usage(session, now)
     labelled = session.execute(
         select(func.count())
         .select_from(Shipment)
@@ -213,8 +195,10 @@ def order_facts(
         has_ship_to_address=tiktok_label or bool(order.address_line1 and order.postal_code),
         missing_weight_skus=missing,
         units=order.units,
-        plan_order_limit=limit,
-        orders_used_this_period=used,
+        # The plan limit is applied to the approval batch as a whole (services.approval): an
+        # order once approved within the limit is bought.
+        plan_order_limit=None,
+        orders_used_this_period=0,
         already_labelled=bool(labelled),
         paid_at=order.paid_at,
         skus=tuple(sku for sku in skus if sku),

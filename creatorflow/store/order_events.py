@@ -1,7 +1,13 @@
-"""Recording order moves: the stage change and its audit event land in one transaction."""
+"""Recording order moves: the stage change and its audit event land in one transaction.
+
+Every event names the packing station that wrote it: the store's ``station`` (carried in
+``session.info``), else this machine's host name. With several stations on one PostgreSQL
+database, the history then says which station approved, bought or voided what.
+"""
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -9,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from creatorflow.domain.stages import Actor, Stage, StageChange
 from creatorflow.errors import InvalidTransitionError, StoreError
+from creatorflow.store.session import STATION_INFO
 from creatorflow.store.tables import EventKind, Order, OrderEvent
+
+
+def station_of(session: Session) -> str:
+    """The packing station writing through ``session``: the store's name for it, or the host."""
+    station = session.info.get(STATION_INFO)
+    return str(station) if station else socket.gethostname()
 
 
 def apply_stage_change(session: Session, order_id: str, change: StageChange) -> None:
@@ -58,6 +71,7 @@ def apply_stage_change(session: Session, order_id: str, change: StageChange) -> 
             from_value=change.from_stage.value,
             to_value=change.to_stage.value,
             reason=change.reason,
+            station=station_of(session),
         )
     )
     session.flush()
@@ -87,6 +101,7 @@ def record_status_change(
             kind=EventKind.STATUS,
             from_value=old,
             to_value=new,
+            station=station_of(session),
         )
     )
     session.flush()

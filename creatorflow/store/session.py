@@ -26,18 +26,28 @@ from creatorflow.store.engine import (
     store_error_from,
 )
 
+#: ``Session.info`` key holding the name of this packing station (``Store(station=…)``).
+STATION_INFO = "creatorflow.station"
+
 
 class Store:
-    """The one handle on the database that services share."""
+    """The one handle on the database that services share.
 
-    def __init__(self, engine: Engine) -> None:
+    ``station`` names this packing station; every session carries it in
+    ``session.info[STATION_INFO]`` so records written through it (order events) say which
+    station wrote them when several share one PostgreSQL database.
+    """
+
+    def __init__(self, engine: Engine, *, station: str | None = None) -> None:
         self._engine = engine
-        self._reader = sessionmaker(engine, expire_on_commit=False)
+        self.station = station
+        info = {STATION_INFO: station}
+        self._reader = sessionmaker(engine, expire_on_commit=False, info=info)
         # Same pool, different begin mode: the "begin" hook reads this execution option.
         writer_engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        self._writer = sessionmaker(writer_engine, expire_on_commit=False)
+        self._writer = sessionmaker(writer_engine, expire_on_commit=False, info=info)
         relaxed_engine = writer_engine.execution_options(**{SQLITE_SYNCHRONOUS_OPTION: "NORMAL"})
-        self._relaxed_writer = sessionmaker(relaxed_engine, expire_on_commit=False)
+        self._relaxed_writer = sessionmaker(relaxed_engine, expire_on_commit=False, info=info)
 
     @property
     def engine(self) -> Engine:

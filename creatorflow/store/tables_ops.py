@@ -1,4 +1,4 @@
-"""Tables for running the machine: the effect journal, sync cursors, jobs, billing.
+"""Tables for running the machine: the effect journal, sync cursors, jobs, print jobs.
 
 ``effects`` is the journal of every outside side effect (DESIGN §5): an intent is committed
 under a deterministic ``key`` *before* the call, so a crash or a timeout can never lead to a
@@ -27,14 +27,6 @@ class EffectState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     NEEDS_ATTENTION = "needs_attention"
-
-
-class OutboxState(StrEnum):
-    """Where one usage report to the billing service stands."""
-
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
 
 
 class Effect(Base):
@@ -133,53 +125,6 @@ class QuarantinedRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Entitlement(Base):
-    """The signed plan entitlement last fetched from the billing service (a single row)."""
-
-    __tablename__ = "entitlement"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=1)
-    token: Mapped[str] = mapped_column(Text)
-    kid: Mapped[str]
-    plan: Mapped[str]
-    order_limit: Mapped[int | None]
-    period_start: Mapped[datetime]
-    period_end: Mapped[datetime]
-    status: Mapped[str]
-    issued_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    grace_until: Mapped[datetime | None]
-    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class UsageEvent(Base):
-    """One usage report waiting for, or done with, the billing service."""
-
-    __tablename__ = "usage_outbox"
-    __table_args__ = (
-        one_of("state", "state", OutboxState),
-        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
-        Index(None, "state", "next_attempt_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: Deterministic, so the billing service can drop a report it has already counted.
-    event_id: Mapped[str] = mapped_column(unique=True)
-    # No foreign key: usage already reported must outlive any clean-up of old orders.
-    order_id: Mapped[str | None]
-    kind: Mapped[str]
-    quantity: Mapped[int] = mapped_column(default=1)
-    occurred_at: Mapped[datetime]
-    state: Mapped[OutboxState] = mapped_column(
-        StrEnumText(OutboxState), default=OutboxState.PENDING
-    )
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[datetime | None]
 
 
 class PrintJob(Base):

@@ -303,3 +303,6 @@ class OrderEvent(Base):
     from_value: Mapped[str | None]
     to_value: Mapped[str | None]
     reason: Mapped[str | None] = mapped_column(Text)
+    #: The packing station (``station.name`` or host name) whose process wrote the event; None
+    #: for TikTok status changes stored by a sync page and for events older than revision 0005.
+    station: Mapped[str | None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
@@ -48,7 +49,25 @@ def test_the_daemon_runs_the_new_jobs_in_order() -> None:
     assert len(names) == len(set(names))
     assert names.index("poll_orders") < names.index("auto_approve") < names.index("buy_labels")
     assert names.index("buy_labels") < names.index("print_labels")
-    assert "billing_sync" not in names  # arrives with the billing service
+    assert "billing_sync" in names
+
+
+def test_billing_sync_is_on_with_a_billing_sign_in_only(
+    make_services: Callable[..., Services],
+) -> None:
+    job = _job("billing_sync")
+    services = make_services()
+    assert job.enabled(services) is False
+    result = run_job(services, job, "st1")
+    assert result.outcome == "off"
+    assert daemon_status(services).jobs["billing_sync"].summary == {"off": job.switch_text}
+    signed_in = make_services(CREATORFLOW_SECRET_BILLING_INSTALL_TOKEN="cfi_x")
+    assert job.enabled(signed_in) is True
+    assert job.interval(signed_in) == 15 * 60
+    # A token without a sign-in row (another station signed in, or a stray variable): nothing
+    # to send, and the run says so.
+    result = run_job(signed_in, job, "st1")
+    assert (result.outcome, result.summary) == ("ok", {"billing": "off", "reason": ANY})
 
 
 @pytest.mark.parametrize("name", sorted(SWITCHED))

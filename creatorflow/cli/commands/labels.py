@@ -96,6 +96,12 @@ def print_(
         f"Printed {len(summary.orders)} label(s), {summary.pages} page(s), to {summary.where}.",
         markup=False,
     )
+    if summary.missing:
+        stderr_console().print(
+            f"Left {len(summary.missing)} label(s) whose file is not on this computer (bought "
+            f"on another station; print them there): {', '.join(summary.missing)}",
+            markup=False,
+        )
 
 
 @app.command("void")

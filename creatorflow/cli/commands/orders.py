@@ -217,6 +217,7 @@ def show(
         (
             Column("at", "When"),
             Column("actor", "Who"),
+            Column("station", "Station"),
             Column("kind", "What"),
             Column("from_value", "From"),
             Column("to_value", "To"),

@@ -33,7 +33,8 @@ def approve(
 ) -> None:
     """Approve orders for a label: every guard is checked, refusals are stored and shown.
 
-    Exits with 5 when any order was refused.
+    Exits with 5 when any order was refused (over the plan's limit too, once signed in to
+    billing).
     """
     from creatorflow.cli.output import print_json, stderr_console
     from creatorflow.errors import BlockedError
@@ -81,11 +82,17 @@ def approve(
         verb = "would be approved" if dry_run else "approved"
         stderr_console().print(f"{summary.approved} {verb}, {summary.refused} refused.")
     if summary.refused:
-        raise BlockedError(
-            f"{summary.refused} order(s) cannot get a label now.",
-            hint="Each reason says what to do; `creatorflow orders release ID` after fixing a "
-            "held one.",
-        )
+        if "plan_limit" in summary.refusal_counts():
+            hint = (
+                "Your plan's limit for this period is reached: `creatorflow billing upgrade`, "
+                "then approve them again."
+            )
+        else:
+            hint = (
+                "Each reason says what to do; `creatorflow orders release ID` after fixing a "
+                "held one."
+            )
+        raise BlockedError(f"{summary.refused} order(s) cannot get a label now.", hint=hint)
 
 
 @app.command("hold")
