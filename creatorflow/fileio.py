@@ -32,7 +32,13 @@ def write_atomically(path: Path, content: str | bytes, *, mode: int = 0o600) -> 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    if os.name == "posix":  # Windows cannot open a folder to fsync it
+    fsync_folder(folder)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make the renames into ``folder`` survive a power cut (POSIX; Windows cannot open a
+    folder, and its renames are journaled by NTFS)."""
+    if os.name == "posix":
         folder_fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(folder_fd)

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from creatorflow.errors import CreatorflowError, hint_for_os_error
-from creatorflow.fileio import write_atomically
+from creatorflow.fileio import fsync_folder, write_atomically
 
 __all__ = [
     "DEFAULT_RAW_PORT",
@@ -228,18 +228,9 @@ class FolderPrinter:
                 if target.exists():
                     continue
                 os.replace(staging, target)
-            _fsync_folder(self.folder)
+            fsync_folder(self.folder)
             return target
         raise PrinterError(f"too many print files named {stem}{suffix} in {self.folder}")
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name == "posix":
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 _LP_HINT = "Install the CUPS client (Debian/Ubuntu: sudo apt install cups-client)."

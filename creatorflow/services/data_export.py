@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from creatorflow.domain.money import tidy
 from creatorflow.errors import CreatorflowError, hint_for_os_error
+from creatorflow.fileio import fsync_folder
 from creatorflow.services.context import Services
 
 __all__ = [
@@ -128,16 +129,6 @@ def _write_rows(
     return count
 
 
-def _sync_folder(folder: Path) -> None:
-    """Make the renames themselves survive a power cut (POSIX; Windows cannot open a folder)."""
-    if os.name == "posix":
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def export_csv(
     services: Services,
     directory: Path,
@@ -198,7 +189,7 @@ def export_csv(
                     progress(ExportProgress(name, done, total))
         for temp, final in temps:
             os.replace(temp, final)
-        _sync_folder(target)
+        fsync_folder(target)
     except OSError as exc:
         raise ExportError(
             f"Cannot write the export into {target}: {exc.strerror or exc}.",
