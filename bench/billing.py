@@ -23,7 +23,6 @@ import itertools
 import json
 import multiprocessing
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from latency import summary  # bench/latency.py: run as `python bench/<name>.py`
 
 TARGET_P99_MS = 50.0
 ACCOUNTS = 5
@@ -168,8 +168,8 @@ async def _run_async(
         "errors": len(errors),
         "error_kinds": dict(sorted({e: errors.count(e) for e in set(errors)}.items())),
         "achieved_rate": round(n / wall, 1),
-        "latency_ms": _summary(every),
-        "by_kind": {kind: _summary(sorted(values)) for kind, values in sorted(latencies.items())},
+        "latency_ms": summary(every),
+        "by_kind": {kind: summary(sorted(values)) for kind, values in sorted(latencies.items())},
     }
 
 
@@ -177,23 +177,6 @@ def _run(
     base_url: str, tokens: list[str], kinds: list[str], rate: float, seconds: float
 ) -> dict[str, Any]:
     return asyncio.run(_run_async(base_url, tokens, kinds, rate, seconds))
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {}
-
-    def pct(p: float) -> float:
-        return round(values[min(len(values) - 1, int(p / 100 * len(values)))], 2)
-
-    return {
-        "n": len(values),
-        "p50": pct(50),
-        "p90": pct(90),
-        "p99": pct(99),
-        "max": round(values[-1], 2),
-        "mean": round(statistics.fmean(values), 2),
-    }
 
 
 def main() -> int:
