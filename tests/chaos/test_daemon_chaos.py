@@ -15,7 +15,7 @@ from pathlib import Path
 from creatorflow.config.paths import resolve_paths
 from tests.daemon.harness import sandbox_install, wait_for
 
-ORDERS = 30
+ORDERS = 20
 #: Longer than the store's busy timeout (15 s): writes give up with "database is locked".
 LOCKED_SECONDS = 18.0
 
