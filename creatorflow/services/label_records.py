@@ -192,9 +192,9 @@ def recorded_label_id(services: Services, label: Label) -> str | None:
 def label_file(services: Services, order_id: str, generation: int, extension: str) -> Path:
     """Where a label's file is kept: ``data/labels/<order>-<generation>.<ext>``.
 
-    An order id of anything but ASCII letters, digits, ``_`` and ``-`` (or over 64 of them) is
-    replaced by its digest, so that no id can name a file outside the folder (``../``, ``/``,
-    ``\\``, a drive, NUL, a device name such as ``CON``).
+    An order id that is not a plain id (``order_mapping.is_order_id``: ASCII letters, digits,
+    ``_`` and ``-``) is replaced by its digest, so that no id can name a file outside the
+    folder (``../``, ``/``, ``\\``, a drive, NUL, a device name such as ``CON``).
     """
     import hashlib
 

@@ -13,18 +13,38 @@ from decimal import Decimal, InvalidOperation
 from creatorflow.domain.orders import MASKED_STATUSES, LineRecord, OrderRecord, looks_masked
 from creatorflow.integrations.tiktok.models import DistrictInfo, LineItem, Order
 
-__all__ = ["MAX_RAW_BYTES", "UnusableRecord", "map_order", "parse_amount", "parse_time"]
+__all__ = [
+    "MAX_RAW_BYTES",
+    "UnusableRecord",
+    "is_order_id",
+    "map_order",
+    "parse_amount",
+    "parse_time",
+]
 
 #: Larger order payloads are refused: a real order is a few kilobytes.
 MAX_RAW_BYTES = 512 * 1024
 _MAX_AMOUNT = Decimal(10) ** 11
 _MAX_TEXT = 4096
+#: What an order id may be made of.
+_PLAIN_ID = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-")
 #: Unix seconds accepted as an order time: 2000-01-01 … 2100-01-01.
 _TIME_RANGE = (946_684_800, 4_102_444_800)
 
 
 class UnusableRecord(ValueError):
     """A TikTok record that cannot be stored; ``str()`` is the reason."""
+
+
+def is_order_id(value: str) -> bool:
+    """Whether ``value`` can be an order id: 1 to 64 ASCII letters, digits, ``_`` or ``-``,
+    not starting with ``-`` (a file named so reads as an option to a command).
+
+    TikTok's are digits. Anything else (``:``, ``/``, spaces, controls) would break the
+    journal's keys (``label:{shop}:{order}:…``), the file names made from the id and the URLs
+    that carry it, so such an order is quarantined and such a webhook names no order.
+    """
+    return 0 < len(value) <= 64 and _PLAIN_ID.issuperset(value) and value[0] != "-"
 
 
 def parse_amount(text: str | None, what: str, *, required: bool = True) -> Decimal | None:
@@ -68,13 +88,14 @@ def _text(value: str | None, what: str) -> str | None:
 
 def _line(item: LineItem, currency: str) -> LineRecord:
     where = f"line item {item.id}"
-    if not item.sku_id:
+    sku_id = _text(item.sku_id, f"{where} sku_id")
+    if not sku_id:
         raise UnusableRecord(f"{where} has no sku_id")
     price = parse_amount(item.sale_price, f"{where} sale_price")
     assert price is not None
     return LineRecord(
         id=_text(item.id, where) or item.id,
-        sku_id=item.sku_id,
+        sku_id=sku_id,
         product_id=_text(item.product_id, f"{where} product_id") or "",
         product_name=_text(item.product_name, f"{where} product_name") or "",
         unit_price=price,
@@ -123,8 +144,8 @@ def map_order(order: Order, raw: bytes, shop_id: str) -> OrderRecord:
     """
     if len(raw) > MAX_RAW_BYTES:
         raise UnusableRecord(f"the order is {len(raw)} bytes of JSON")
-    if not order.id or not order.id.strip() or len(order.id) > 64 or "\x00" in order.id:
-        raise UnusableRecord("the order id is empty or malformed")
+    if not is_order_id(order.id):
+        raise UnusableRecord(f"the order id is empty or malformed: {order.id[:40]!r}")
     status = _text(order.status, "status")
     if not status:
         raise UnusableRecord("status is missing")

@@ -14,6 +14,23 @@ Two steps, so that a receiver answers TikTok within its 3 s:
 
 :func:`handle_webhook` does both at once. A receiver answers 401 to :class:`WebhookRejected`,
 400 to :class:`WebhookMalformed` and 200 to anything accepted.
+
+Replays. TikTok's signature covers the body only, no time (reference §8.4), so whoever
+captured one signed delivery can send it again, after a restart emptied the in-memory
+:class:`RecentNotifications`. Re-reading an order is harmless; a deauthorization (type 6) or
+an expiry notice (type 7) is not. :func:`apply_webhook` therefore ignores:
+
+- any event whose ``timestamp`` is more than :data:`MAX_EVENT_AGE` (24 h) old. TikTok retries
+  a push it got no 200 for after 2 min, 30 min, 3 h and 12 h (reference §8.1) and then gives
+  up, so its last try carries a timestamp about 15½ h old; 24 h leaves room for a slow first
+  push and for clock skew. Newer-than-now timestamps are accepted (our clock may be behind);
+- a type 6 or 7 event older than the shop's current authorization (``authorized_at``, less
+  :data:`AUTHORIZATION_SKEW`): it speaks of an authorization the seller has since replaced.
+
+Both are answered like any accepted webhook, 200 and nothing done (the outcome's action says
+why, for the log): the body is validly signed, so a 4xx would only make TikTok retry the same
+stale bytes four more times and flag the push as failing in its Webhook Log, and a genuinely
+late deauthorization still shows on the next sync, whose token calls TikTok then refuses.
 """
 
 from __future__ import annotations
@@ -23,7 +40,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from creatorflow.errors import CreatorflowError
@@ -33,8 +50,11 @@ from creatorflow.services.tiktok_connection import APP_SECRET, open_client
 
 if TYPE_CHECKING:
     from creatorflow.integrations.tiktok.webhooks import WebhookEvent
+    from creatorflow.store.tables import Shop
 
 __all__ = [
+    "AUTHORIZATION_SKEW",
+    "MAX_EVENT_AGE",
     "AcceptedWebhook",
     "RecentNotifications",
     "WebhookMalformed",
@@ -50,6 +70,10 @@ _ORDER_EVENTS = frozenset({1, 3, 11})
 _PACKAGE_UPDATE = 4
 _DEAUTHORIZATION = 6
 _EXPIRING = 7
+#: Older events are replays, not TikTok: its last retry comes ~15.5 h after the event.
+MAX_EVENT_AGE = timedelta(hours=24)
+#: How far TikTok's clock may lag ours when comparing an event with a fresh authorization.
+AUTHORIZATION_SKEW = timedelta(minutes=5)
 
 
 class WebhookRejected(CreatorflowError):
@@ -145,19 +169,31 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _order_id(value: Any) -> str | None:
+    """``value`` as an order id, or None when it cannot be one (it then never reaches TikTok:
+    a hostile id of control characters or 70,000 digits would not even make a valid URL)."""
+    from creatorflow.services.order_mapping import is_order_id
+
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value)
+    return text if is_order_id(text) else None
+
+
 def _order_ids(event: WebhookEvent) -> tuple[str, ...]:
     data: dict[str, Any] = event.data
     if event.type in _ORDER_EVENTS:
-        order_id = str(data.get("order_id") or "")
+        order_id = _order_id(data.get("order_id"))
         return (order_id,) if order_id else ()
     if event.type == _PACKAGE_UPDATE:
         found: dict[str, None] = {}
         packages = data.get("package_list")
         for package in packages if isinstance(packages, list) else []:
             listed = package.get("order_id_list") if isinstance(package, dict) else None
-            for order_id in listed if isinstance(listed, list) else []:
+            for value in listed if isinstance(listed, list) else []:
+                order_id = _order_id(value)
                 if order_id:
-                    found[str(order_id)] = None
+                    found[order_id] = None
         return tuple(found)
     return ()
 
@@ -223,6 +259,21 @@ def _refresh_orders(
     return "order unchanged"
 
 
+_STALE = f"ignored: event older than {MAX_EVENT_AGE.total_seconds() / 3600:g} h (a replay)"
+_SUPERSEDED = "ignored: event older than the shop's authorization (a replay)"
+
+
+def _too_old(event: WebhookEvent, moment: datetime) -> bool:
+    # Whole seconds, integers only: ``timestamp`` is any JSON integer, however large.
+    age = int(moment.timestamp()) - event.timestamp
+    return age > int(MAX_EVENT_AGE.total_seconds())
+
+
+def _before_authorization(event: WebhookEvent, shop: Shop) -> bool:
+    authorized = int(shop.authorized_at.timestamp())
+    return event.timestamp < authorized - int(AUTHORIZATION_SKEW.total_seconds())
+
+
 def apply_webhook(
     services: Services,
     accepted: AcceptedWebhook,
@@ -231,6 +282,8 @@ def apply_webhook(
 ) -> WebhookOutcome:
     """Act on an accepted webhook: re-read its orders, or record a revoked/expiring shop.
 
+    Events older than :data:`MAX_EVENT_AGE`, and deauthorization or expiry events older than
+    the shop's current authorization, are replays: ignored (the outcome's action says so).
     Safe to call twice for the same webhook. Raises what the TikTok client and the store
     raise (``AuthError``, ``ProviderError``, ``StoreError``): polling covers what is missed.
     """
@@ -239,8 +292,13 @@ def apply_webhook(
 
     event = accepted.event
     moment = now()
+    if _too_old(event, moment):
+        return WebhookOutcome(event.type, event.shop_id, _STALE, accepted.order_id)
     if event.type == _DEAUTHORIZATION:
         with services.store.write() as session:
+            shop = session.get(Shop, event.shop_id)
+            if shop is not None and _before_authorization(event, shop):
+                return WebhookOutcome(event.type, event.shop_id, _SUPERSEDED)
             mark_deauthorized(session, event.shop_id, now=moment)
         return WebhookOutcome(event.type, event.shop_id, "deauthorized")
     if event.type == _EXPIRING:
@@ -253,6 +311,8 @@ def apply_webhook(
             ends = None
         with services.store.write() as session:
             shop = session.get(Shop, event.shop_id)
+            if shop is not None and _before_authorization(event, shop):
+                return WebhookOutcome(event.type, event.shop_id, _SUPERSEDED)
             if shop is not None and ends is not None:
                 shop.refresh_token_expires_at = ends
         return WebhookOutcome(event.type, event.shop_id, "authorization expiring")

@@ -103,15 +103,20 @@ def quarantine(
             {
                 "shop_id": shop_id,
                 "resource": resource,
-                "external_id": item.external_id,
-                "reason": item.reason,
-                # PostgreSQL text cannot hold NUL; a hostile payload may carry one.
-                "raw": item.raw.replace("\x00", "\\u0000"),
+                "external_id": _no_nul(item.external_id),
+                "reason": _no_nul(item.reason),
+                "raw": _no_nul(item.raw),
                 "received_at": now,
             }
             for item in rejected
         ],
     )
+
+
+def _no_nul(text: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL, and a hostile payload may carry one anywhere (its id
+    # too): written as its JSON escape, so the page's other orders still land.
+    return text.replace("\x00", "\\u0000") if text is not None else None
 
 
 def quarantined_count(session: Session, resource: str | None = None) -> int:

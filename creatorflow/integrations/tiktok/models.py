@@ -351,7 +351,8 @@ def decode_envelope(raw: bytes) -> Envelope:
     """
     try:
         wire = msgspec.json.decode(raw, type=_WireEnvelope)
-    except (msgspec.MsgspecError, RecursionError) as exc:
+    # msgspec raises UnicodeDecodeError, not a MsgspecError, for a string that is not UTF-8.
+    except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError) as exc:
         raise TikTokDecodeError(
             f"TikTok sent a body that is not an API response: {exc}",
             hint="TikTok may be down or a proxy may be in the way; try again later.",
@@ -388,5 +389,5 @@ def decode_data(envelope: Envelope, type_: type[T]) -> T:
             f"TikTok sent data that does not fit {type_.__name__}{request}: {detail}",
             hint="TikTok may have changed this API; report it with the request id.",
         ) from exc
-    except (msgspec.MsgspecError, RecursionError) as exc:
+    except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError) as exc:
         raise TikTokDecodeError(f"TikTok sent unreadable data{request}: {exc}") from exc

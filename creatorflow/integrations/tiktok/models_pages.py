@@ -73,7 +73,7 @@ _RAW_ORDER_PAGE = msgspec.json.Decoder(RawOrderPageData)
 def _probe_id(raw: bytes) -> str | None:
     try:
         value = _ID_PROBE.decode(raw).id
-    except msgspec.MsgspecError:
+    except (msgspec.MsgspecError, UnicodeDecodeError):
         return None
     if isinstance(value, str) and value:
         return value
@@ -96,7 +96,8 @@ def decode_items(
         raw = bytes(item)
         try:
             decoded.append((decoder.decode(raw), raw))
-        except (msgspec.MsgspecError, RecursionError) as exc:
+        # A string that is not UTF-8 raises UnicodeDecodeError (not a MsgspecError).
+        except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError) as exc:
             rejected.append(RejectedItem(raw, str(exc), _probe_id(raw)))
     return decoded, rejected
 
@@ -127,7 +128,7 @@ def decode_page(envelope: Envelope, decoder: msgspec.json.Decoder[T]) -> T:
     assert envelope.data is not None
     try:
         return decoder.decode(envelope.data)
-    except (msgspec.MsgspecError, RecursionError) as exc:
+    except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError) as exc:
         request = f" (request_id {envelope.request_id})" if envelope.request_id else ""
         detail = str(exc).replace("`$", "`$.data")
         raise TikTokDecodeError(

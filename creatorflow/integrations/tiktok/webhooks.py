@@ -277,7 +277,7 @@ def parse_event(raw_body: bytes) -> WebhookEvent:
         if isinstance(decoded, dict):
             decoded = {k: _ids_as_text(v, k) if k != "data" else v for k, v in decoded.items()}
         return msgspec.convert(decoded, WebhookEvent, strict=False)
-    except (msgspec.MsgspecError, RecursionError) as exc:
+    except (msgspec.MsgspecError, RecursionError, UnicodeDecodeError) as exc:
         raise WebhookPayloadError(
             f"The webhook body is not a TikTok Shop event: {exc}",
             hint="Check the Webhook Log in the TikTok Partner Center for what was sent.",
