@@ -58,7 +58,7 @@ def serve(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> RunningSer
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-    except OSError:
+    except BaseException:  # OSError, or a TypeError for a host name that cannot be encoded
         sock.close()
         raise
     config = uvicorn.Config(

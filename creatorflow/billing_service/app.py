@@ -20,6 +20,7 @@ from creatorflow import __version__
 from creatorflow.billing_service import routes_device, routes_v1
 from creatorflow.billing_service.db import make_engine
 from creatorflow.billing_service.gateway import StripeGateway, StripeSdkGateway
+from creatorflow.billing_service.limits import RequestLimits
 from creatorflow.billing_service.models import ErrorBody, Health
 from creatorflow.billing_service.service import ApiError, BillingService
 from creatorflow.billing_service.settings import Settings
@@ -144,6 +145,7 @@ def create_app(
         settings=settings, store=store, signing_key=signing_key, gateway=gateway, clock=clock
     )
     _install_handlers(app)
+    app.add_middleware(RequestLimits)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz() -> Health:

@@ -16,6 +16,10 @@ EVENT_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{8,100}$"
 MAX_BATCH = 500
 
 
+#: Text the service stores may not hold NUL (PostgreSQL text cannot, and no value needs it).
+NO_NUL = r"^[^\x00]*$"
+
+
 class ErrorBody(BaseModel):
     """Every 4xx/5xx answer."""
 
@@ -32,7 +36,7 @@ class Health(BaseModel):
 class DeviceCodeRequest(BaseModel):
     """`POST /v1/device/code`."""
 
-    station: Annotated[str, Field(max_length=200)] = ""
+    station: Annotated[str, Field(max_length=200, pattern=NO_NUL)] = ""
 
 
 class DeviceCodeResponse(BaseModel):
@@ -88,7 +92,7 @@ class PlansResponse(BaseModel):
 class CheckoutRequest(BaseModel):
     """`POST /v1/checkout`."""
 
-    plan: Annotated[str, Field(min_length=1, max_length=64)]
+    plan: Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
 
 
 class CheckoutResponse(BaseModel):
@@ -120,7 +124,7 @@ class UsageEventIn(BaseModel):
     """One labelled order."""
 
     id: Annotated[str, Field(pattern=EVENT_ID_PATTERN)]
-    order_id: Annotated[str, Field(min_length=1, max_length=200)]
+    order_id: Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
     occurred_at: datetime
 
 

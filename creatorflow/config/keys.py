@@ -18,6 +18,10 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
 
+#: No setting needs more (a billion seconds is 31 years); larger values only overflow later.
+INTEGER_MAX = 1_000_000_000
+
+
 class Kind(StrEnum):
     """The type of a setting's value."""
 
@@ -58,10 +62,10 @@ class Key:
         if self.kind is Kind.CHOICE:
             return "one of " + ", ".join(self.choices)
         if self.kind is Kind.INTEGER and self.minimum is not None:
-            return f"a whole number ≥ {self.minimum}"
+            return f"a whole number from {self.minimum} to {INTEGER_MAX:,}"
         return {
             Kind.TEXT: "text",
-            Kind.INTEGER: "a whole number",
+            Kind.INTEGER: f"a whole number up to {INTEGER_MAX:,}",
             Kind.NUMBER: "a number",
             Kind.FLAG: "true or false",
             Kind.CHOICE: "a choice",
@@ -103,7 +107,8 @@ class Key:
                 return value
         elif self.kind is Kind.INTEGER:
             if isinstance(value, int) and not isinstance(value, bool):
-                if self.minimum is not None and value < self.minimum:
+                low = self.minimum if self.minimum is not None else -INTEGER_MAX
+                if not low <= value <= INTEGER_MAX:
                     raise ValueError(f"expected {self.type_text()}, got {value}")
                 return value
         elif self.kind is Kind.NUMBER:

@@ -30,8 +30,11 @@ def parse_webhooks_address(value: str) -> tuple[str, int]:
     host, sep, port_text = value.strip().rpartition(":")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    port = int(port_text) if port_text.isdigit() else 0
-    if not sep or not host or not 1 <= port <= 65535:
+    port = int(port_text) if port_text.isascii() and port_text.isdigit() else 0
+    # A host name is ASCII letters, digits, dots, dashes (IPv6: hex digits and colons); anything
+    # else (spaces, right-to-left marks) cannot be bound and must not reach the socket.
+    plain = host.isascii() and all(c.isalnum() or c in ".-:" for c in host)
+    if not sep or not host or not plain or not 1 <= port <= 65535:
         raise UsageError(
             f"--webhooks {value!r} is not HOST:PORT with a port from 1 to 65535.",
             hint="For example --webhooks 127.0.0.1:8787, with an HTTPS reverse proxy in front.",
