@@ -8,7 +8,9 @@ replaced by ``[redacted]`` before a line is written.
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import re
 import threading
 import time
@@ -76,6 +78,15 @@ class _OneLine(logging.Formatter):
 _LOGGERS = ("creatorflow", "apscheduler", "uvicorn.error")
 
 
+class _PrivateRotatingFile(RotatingFileHandler):
+    """A rotating log whose files are owner-only (order ids and messages pass through it)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        stream = super()._open()
+        os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
 def log_file(log_dir: Path) -> Path:
     """Where the daemon writes its log."""
     return log_dir / LOG_NAME
@@ -85,7 +96,7 @@ def setup_logging(log_dir: Path, redactor: Redactor, *, level: int = logging.INF
     """Send the daemon's (and APScheduler's) log lines to the rotating file; its path."""
     log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = log_file(log_dir)
-    handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+    handler = _PrivateRotatingFile(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     handler.setFormatter(_OneLine("%(asctime)sZ %(levelname)s %(name)s %(message)s"))
     handler.addFilter(redactor)
     for name in _LOGGERS:

@@ -120,3 +120,14 @@ def test_a_job_that_claims_item_by_item_sees_the_stop_request(services: Services
     run_job(services, job, "st1", stopping=lambda: True)
     run_job(services, job, "st1")
     assert seen == [True, False]
+
+
+def test_the_daemon_log_is_owner_only(tmp_path: Path) -> None:
+    from creatorflow.daemon.log import setup_logging, teardown_logging
+
+    path = setup_logging(tmp_path / "logs", Redactor([]))
+    try:
+        logging.getLogger("creatorflow.daemon").info("order 576021 bought")
+        assert path.stat().st_mode & 0o777 == 0o600
+    finally:
+        teardown_logging()
