@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -113,6 +113,9 @@ class SandboxWorld:
         self.latency = latency
         self.fault_rate = fault_rate
         self._tiktok_app = _Latency(self.tiktok.app, self)
+        #: More JSON-able sections for :meth:`stats`, by key (``sandbox serve`` adds its
+        #: billing service's counts under ``billing``).
+        self.extra_stats: dict[str, Callable[[], object]] = {}
 
     # -- knobs --------------------------------------------------------------------------------
 
@@ -186,7 +189,8 @@ class SandboxWorld:
         Mark Package As Shipped calls, refused ones included, and ``orders_tracking_pushed``
         the orders they were made for; ``orders_shipped`` counts orders TikTok sees as
         shipped (a tracking number or a TikTok Shipping label on every line);
-        ``voids`` counts refund requests per provider.
+        ``voids`` counts refund requests per provider. Each :attr:`extra_stats` section
+        follows under its own key.
         """
         tiktok = self.tiktok.stats()
         shippo = self.shippo.stats()
@@ -214,6 +218,7 @@ class SandboxWorld:
             "shippo": _total(shippo.get("requests")),
             "easypost": _total(easypost.get("requests")),
         }
+        extra = {name: counts() for name, counts in self.extra_stats.items()}
         return {
             "seed": self.seed,
             "clock": {"now": self.clock.now().isoformat(), "speed": self.clock.speed},
@@ -230,4 +235,5 @@ class SandboxWorld:
             "voids": {**voids, "total": sum(voids.values())},
             "faults": {**faults, "total": sum(_total(f) for f in faults.values())},
             "requests": {**requests, "total": sum(requests.values())},
+            **extra,
         }

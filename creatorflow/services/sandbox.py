@@ -1,8 +1,10 @@
 """The built-in simulators as a long-lived local service: try CreatorFlow without any account.
 
 :func:`run_sandbox` (``creatorflow sandbox serve``) runs TikTok Shop, Shippo and EasyPost
-simulators in this process on loopback, with a control endpoint beside them, and writes where
-they listen to ``sandbox.json`` in the CreatorFlow home (removed when it stops). The other
+simulators in this process on loopback, with a control endpoint beside them, and the Stripe
+simulator with the billing service in front of it
+(:func:`creatorflow.services.sandbox_billing.run_sandbox_billing`), and writes where they
+listen to ``sandbox.json`` in the CreatorFlow home (removed when it stops). The other
 functions read that file: :func:`sandbox_stats`, :func:`sandbox_outage` and
 :func:`sandbox_auth_code` talk to the control endpoint; ``init --sandbox``
 (:func:`creatorflow.services.setup.init_sandbox`) points an installation at it.
@@ -15,7 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +30,7 @@ from creatorflow.services.processes import pid_alive
 if TYPE_CHECKING:
     from creatorflow.sandbox.control import SandboxServers
     from creatorflow.sandbox.world import SandboxWorld
+    from creatorflow.services.sandbox_billing import SandboxBilling
 
 __all__ = [
     "RunningSandbox",
@@ -61,6 +64,10 @@ class SandboxInfo:
     shippo_url: str
     easypost_url: str
     control_url: str
+    stripe_url: str
+    billing_url: str
+    #: ``billing.trusted_keys`` for the billing service's throwaway signing key (``kid:key``).
+    billing_trusted_keys: str
     tiktok_app_key: str
     tiktok_app_secret: str
     tiktok_service_id: str
@@ -109,12 +116,14 @@ class SandboxInfo:
 
 @dataclass(frozen=True)
 class RunningSandbox:
-    """A running sandbox: what it wrote to ``sandbox.json``, its world and its servers."""
+    """A running sandbox: what it wrote to ``sandbox.json``, its world, its servers and its
+    billing (the Stripe simulator and the billing service)."""
 
     info: SandboxInfo
     world: SandboxWorld
     servers: SandboxServers
     orders: int
+    billing: SandboxBilling
 
 
 def _check_knobs(
@@ -122,12 +131,13 @@ def _check_knobs(
 ) -> None:
     if orders < 0:
         raise UsageError("--orders must be 0 or more.")
-    if not orders_per_minute >= 0:
-        raise UsageError("--orders-per-minute must be 0 or more.")
-    if not clock_speed > 0:
-        raise UsageError("--clock-speed must be above 0 (1 is real time).")
-    if not latency_ms >= 0:
-        raise UsageError("--latency-ms must be 0 or more.")
+    # Upper bounds too: infinity passes "> 0" and only overflows later, deep in the simulators.
+    if not 0 <= orders_per_minute <= 100_000:
+        raise UsageError("--orders-per-minute must be from 0 to 100000.")
+    if not 0 < clock_speed <= 100_000:
+        raise UsageError("--clock-speed must be above 0 and at most 100000 (1 is real time).")
+    if not 0 <= latency_ms <= 60_000:
+        raise UsageError("--latency-ms must be from 0 to 60000.")
     if not 0 <= fault_rate <= 1:
         raise UsageError("--fault-rate is a share of requests, from 0 to 1 (0.2: one in five).")
 
@@ -165,15 +175,18 @@ def run_sandbox(
     fault_rate: float = 0.0,
     host: str = "127.0.0.1",
 ) -> Iterator[RunningSandbox]:
-    """Serve the TikTok Shop, Shippo and EasyPost simulators until the block ends.
+    """Serve the TikTok Shop, Shippo, EasyPost and Stripe simulators and the billing service
+    until the block ends.
 
     ``orders`` orders are created at once over the last 20 simulated hours (most are ready to
     ship, a few still on hold or cancelled); ``orders_per_minute`` more arrive per real
     minute. Simulated time runs ``clock_speed`` times real time (120: TikTok's one-hour hold
     passes in 30 s) and a background ticker applies the lifecycle about once a second, with
     or without requests. Every request waits ``latency_ms`` and meets a fault with
-    probability ``fault_rate``. ``sandbox.json`` is written once everything listens and
-    removed at the end.
+    probability ``fault_rate``. The Stripe simulator and the billing service run in real time
+    and take none of these knobs (nor ``sandbox outage``): entitlements must be current for
+    this computer's clock. ``sandbox.json`` is written once everything listens and removed at
+    the end.
 
     Raises:
         UsageError: a knob out of range, another sandbox runs for this home, or ``host``
@@ -181,7 +194,8 @@ def run_sandbox(
     """
     from creatorflow.fileio import write_atomically
     from creatorflow.sandbox.control import SandboxServers, control_app
-    from creatorflow.sandbox.world import EASYPOST_KEY, SHIPPO_KEY, SandboxWorld
+    from creatorflow.sandbox.world import SandboxWorld
+    from creatorflow.services.sandbox_billing import run_sandbox_billing
     from creatorflow.services.setup import disk_error
 
     _check_knobs(orders, orders_per_minute, clock_speed, latency_ms, fault_rate)
@@ -196,55 +210,82 @@ def run_sandbox(
     )
     if orders:
         world.tiktok.generate_orders(orders, spread=timedelta(hours=20))
-    servers = SandboxServers(world.apps(), host=host)
-    control = SandboxServers({"control": control_app(world, servers)}, host=host)
-    try:
-        servers.start()
-        control.start()
-    except OSError as exc:
-        servers.close()
-        control.close()
-        raise UsageError(
-            f"The sandbox cannot listen on {host}: {exc.strerror or exc}.",
-            hint="Use a local address with --host (127.0.0.1 or ::1).",
-        ) from exc
-    stop = threading.Event()
-    ticker = threading.Thread(target=_ticker, args=(world, stop), name="sandbox-tick", daemon=True)
-    urls = servers.urls
-    info = SandboxInfo(
+    with ExitStack() as stack:
+        servers = SandboxServers(world.apps(), host=host)
+        control = SandboxServers({"control": control_app(world, servers)}, host=host)
+        stack.callback(servers.close)
+        stack.callback(control.close)
+        try:
+            servers.start()
+            control.start()
+            billing = stack.enter_context(run_sandbox_billing(host=host, seed=seed))
+        except OSError as exc:
+            raise UsageError(
+                f"The sandbox cannot listen on {host}: {exc.strerror or exc}.",
+                hint="Use a local address with --host (127.0.0.1 or ::1).",
+            ) from exc
+        world.extra_stats["billing"] = billing.stats
+        info = _info(
+            world,
+            servers.urls | control.urls,
+            billing,
+            knobs=(orders_per_minute, clock_speed, latency_ms, fault_rate),
+        )
+        path = services.paths.sandbox_file
+        stop = threading.Event()
+        ticker = threading.Thread(
+            target=_ticker, args=(world, stop), name="sandbox-tick", daemon=True
+        )
+        stack.callback(_remove_if_ours, path, info.pid)
+        stack.callback(_stop_ticker, ticker, stop)
+        ticker.start()
+        try:
+            write_atomically(path, info.to_json())
+        except OSError as exc:
+            raise disk_error(path, exc) from None
+        yield RunningSandbox(
+            info=info, world=world, servers=servers, orders=orders, billing=billing
+        )
+
+
+def _info(
+    world: SandboxWorld,
+    urls: dict[str, str],
+    billing: SandboxBilling,
+    *,
+    knobs: tuple[float, float, float, float],
+) -> SandboxInfo:
+    from creatorflow.sandbox.world import EASYPOST_KEY, SHIPPO_KEY
+
+    orders_per_minute, clock_speed, latency_ms, fault_rate = knobs
+    return SandboxInfo(
         pid=os.getpid(),
         started_at=datetime.now(UTC).isoformat(),
         tiktok_url=urls["tiktok"],
         shippo_url=urls["shippo"],
         easypost_url=urls["easypost"] + "/v2",
-        control_url=control.urls["control"],
+        control_url=urls["control"],
+        stripe_url=billing.stripe_url,
+        billing_url=billing.billing_url,
+        billing_trusted_keys=billing.trusted_keys,
         tiktok_app_key=world.tiktok.app_key,
         tiktok_app_secret=world.tiktok.app_secret,
         tiktok_service_id=world.tiktok.service_id,
         shippo_api_key=SHIPPO_KEY,
         easypost_api_key=EASYPOST_KEY,
-        seed=seed,
+        seed=world.seed,
         clock_speed=clock_speed,
         orders_per_minute=orders_per_minute,
         latency_ms=latency_ms,
         fault_rate=fault_rate,
         shop_names=tuple(shop.name for shop in world.tiktok.shops),
     )
-    path = services.paths.sandbox_file
-    try:
-        ticker.start()
-        try:
-            write_atomically(path, info.to_json())
-        except OSError as exc:
-            raise disk_error(path, exc) from None
-        yield RunningSandbox(info=info, world=world, servers=servers, orders=orders)
-    finally:
-        stop.set()
-        if ticker.is_alive():
-            ticker.join()
-        _remove_if_ours(path, info.pid)
-        control.close()
-        servers.close()
+
+
+def _stop_ticker(ticker: threading.Thread, stop: threading.Event) -> None:
+    stop.set()
+    if ticker.is_alive():
+        ticker.join()
 
 
 def _remove_if_ours(path: Path, pid: int) -> None:

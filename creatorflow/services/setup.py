@@ -1,7 +1,8 @@
 """First-run set-up: folders, the commented ``config.toml`` and an up-to-date database.
 
 ``init --sandbox`` (:func:`init_sandbox`) also points the installation at a running
-``creatorflow sandbox serve`` and connects it.
+``creatorflow sandbox serve`` and connects it (billing included: ``creatorflow billing login``
+then signs in to the sandbox's billing service).
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class SandboxInitReport:
 
     init: InitReport
     control_url: str
+    billing_url: str
     settings: dict[str, str]
     overridden: dict[str, str]
     secrets_backend: str
@@ -114,6 +116,9 @@ def _sandbox_settings(services: Services, info: SandboxInfo) -> dict[str, str]:
         "tiktok.region": "US",
         "shippo.api_base": info.shippo_url,
         "easypost.api_base": info.easypost_url,
+        # The sandbox's billing service and its throwaway entitlement-signing key.
+        "billing.url": info.billing_url,
+        "billing.trusted_keys": info.billing_trusted_keys,
         "labels.format": "pdf_4x6",
         # The sandbox's clock runs fast: poll as often as the daemon allows.
         "daemon.poll_seconds": "30",
@@ -151,7 +156,10 @@ def init_sandbox(services: Services) -> SandboxInitReport:
     """``init``, then point this installation at the running ``sandbox serve`` and connect.
 
     Writes the sandbox's URLs and app ids to ``config.toml`` (and a sender address if none is
-    set), stores its fake keys in the secret store — turning on ``secrets.allow_file`` where
+    set; the billing service's URL and signing key in ``billing.url`` and
+    ``billing.trusted_keys``, so that ``creatorflow billing login`` signs in there; it is
+    left to the person, who approves the code on the sandbox's open approval page), stores
+    its fake keys in the secret store — turning on ``secrets.allow_file`` where
     no keyring can hold them — connects the TikTok shop, Shippo and EasyPost, syncs products,
     gives every SKU without one a weight and size, and syncs orders, so that
     ``orders approve --all-ready`` works at once. Safe to run again.
@@ -205,6 +213,7 @@ def init_sandbox(services: Services) -> SandboxInitReport:
     return SandboxInitReport(
         init=report,
         control_url=info.control_url,
+        billing_url=info.billing_url,
         settings=wanted,
         overridden=overridden,
         secrets_backend=backend,

@@ -158,6 +158,40 @@ def test_demo_json_has_the_promised_keys(cli: Invoke, tmp_path: object) -> None:
     assert summary["label_pdf"].endswith(".pdf")
     assert summary["voided"] == summary["refunded"] == 2
     assert summary["delivered"] > 0
+    # Signed in, paid for the growth plan, and the service counted every labelled order.
+    assert (summary["billing_plan"], summary["billing_status"]) == ("growth", "active")
+    assert summary["billing_limit"] == 1000
+    assert summary["billing_used"] == summary["labelled"]
+    # Signed out at the end: the home left behind has no plan it can no longer check.
+    status = cli("billing", "status", "--offline")
+    assert status.exit_code != 0
+    assert "not signed in" in status.stderr
+
+
+def test_the_demo_subscribes_to_a_plan_its_orders_fit_in() -> None:
+    from creatorflow.services.demo import _plan_for
+
+    assert _plan_for(30) == _plan_for(900) == "growth"
+    assert _plan_for(2000) == "scale"  # no order held for the plan limit
+
+
+def test_demo_prints_a_billing_line(cli: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    from creatorflow.services import demo
+
+    def fake(**_kwargs: object) -> demo.DemoSummary:
+        return demo.DemoSummary(
+            home="/tmp/demo",
+            labelled=27,
+            billing_plan="growth",
+            billing_status="active",
+            billing_used=27,
+            billing_limit=1000,
+        )
+
+    monkeypatch.setattr(demo, "run_demo", fake)
+    result = cli("demo")
+    assert result.exit_code == 0, result.stderr
+    assert "Billing:              growth plan (active), 27 of 1,000 orders used" in result.stdout
 
 
 def test_print_labels_slips_and_pick_list_to_a_folder(

@@ -172,17 +172,16 @@ def _process(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="see the case's id: the error is not caught as one")
 @pytest.mark.parametrize(
     "args",
     [
-        # --clock-speed checks > 0 but lets infinity through; SandboxWorld then fails with
-        # "OverflowError: cannot convert float infinity to integer".
+        # --clock-speed once checked only > 0 and let infinity through to an OverflowError.
         ("sandbox", "serve", "--clock-speed", "inf"),
+        ("sandbox", "serve", "--orders-per-minute", "inf"),
     ],
-    ids=["infinite clock speed"],
+    ids=["infinite clock speed", "infinite order rate"],
 )
-def test_known_bad_values_that_still_crash(tmp_path: Path, args: tuple[str, ...]) -> None:
+def test_infinite_knobs_are_usage_errors(tmp_path: Path, args: tuple[str, ...]) -> None:
     home = tmp_path / "home"
     assert _process(home, "init").returncode == 0
     done = _process(home, *args)

@@ -23,8 +23,10 @@ def demo(
 ) -> None:
     """Run the whole loop on the built-in sandbox: sync, approve, buy labels, push tracking.
 
-    No account is needed: TikTok Shop, Shippo and EasyPost are local simulators. The home
-    folder it used (with the merged label PDF) is kept and printed.
+    No account is needed: TikTok Shop, Shippo, EasyPost and Stripe are local simulators, and
+    the billing service runs in this process: the demo signs in, pays for the growth plan
+    (scale above 900 orders), reports the labelled orders and signs out. The home folder it
+    used (with the merged label PDF) is kept and printed.
     """
     from creatorflow.cli.output import print_json, stderr_console, stdout_console
     from creatorflow.services.demo import run_demo
@@ -40,6 +42,12 @@ def demo(
         f"{count} {code.replace('_', ' ')}" for code, count in summary.held_reasons.items()
     )
     spend = ", ".join(f"{amount} {currency}" for currency, amount in summary.label_spend.items())
+    billing = "not signed in"
+    if summary.billing_plan:
+        billing = (
+            f"{summary.billing_plan} plan ({summary.billing_status}), "
+            f"{summary.billing_used} of {summary.billing_limit:,} orders used this period"
+        )
     lines = [
         f"Orders synced:        {summary.orders}",
         f"Approved:             {summary.approved}",
@@ -50,6 +58,7 @@ def demo(
         f"Voided after cancel:  {summary.voided} ({summary.refunded} refunded)",
         f"Delivered:            {summary.delivered}"
         + (f" ({summary.late} late)" if summary.late else ""),
+        f"Billing:              {billing}",
         f"Labels PDF:           {summary.label_pdf or 'none'}",
         f"Packing slips PDF:    {summary.packing_slips_pdf or 'none'}",
         f"Home:                 {summary.home}",

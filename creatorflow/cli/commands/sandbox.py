@@ -12,7 +12,8 @@ from creatorflow.cli import state
 from creatorflow.cli.output import JsonOption
 
 app = typer.Typer(
-    help="Local simulators of TikTok Shop, Shippo and EasyPost: try CreatorFlow without accounts."
+    help="Local simulators of TikTok Shop, Shippo, EasyPost and Stripe (with the billing "
+    "service): try CreatorFlow without accounts."
 )
 
 
@@ -56,11 +57,13 @@ def serve(
     ] = 0.0,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
-    """Run the simulators until Ctrl-C or SIGTERM.
+    """Run the simulators and the billing service until Ctrl-C or SIGTERM.
 
     Where they listen goes to sandbox.json in the CreatorFlow home (removed on exit); then
     `creatorflow init --sandbox` points CreatorFlow at them. Orders keep arriving and the
-    simulated clock keeps running, so the daemon has work to do.
+    simulated clock keeps running, so the daemon has work to do. `creatorflow billing login`
+    signs in to the sandbox's billing service (approve the code on the page it prints) and
+    `billing upgrade growth` opens the simulated Stripe Checkout (Pay or Decline).
     """
     from creatorflow.cli.output import stderr_console
     from creatorflow.services.sandbox import run_sandbox
@@ -93,8 +96,11 @@ def serve(
             f"  Shippo       {info.shippo_url}\n"
             f"  EasyPost     {info.easypost_url}\n"
             f"  control      {info.control_url}\n"
+            f"  Stripe       {info.stripe_url}\n"
+            f"  billing      {info.billing_url}  (plans: {_plans()})\n"
             f"Written to {services.paths.sandbox_file}.\n"
-            "Now run: creatorflow init --sandbox   (Ctrl-C stops the sandbox)",
+            "Now run: creatorflow init --sandbox   (Ctrl-C stops the sandbox)\n"
+            "Then, for a plan: creatorflow billing login, creatorflow billing upgrade growth",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -102,6 +108,24 @@ def serve(
         while not stop.wait(1.0):
             pass
     console.print("Sandbox stopped.")
+
+
+def _plans() -> str:
+    from creatorflow.services.sandbox_billing import SANDBOX_PLANS
+
+    return ", ".join(f"{plan.name} {plan.order_limit:,} orders" for plan in SANDBOX_PLANS)
+
+
+def _billing(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return None
+    subscriptions = data.get("subscriptions") or {}
+    subscribed = ", ".join(f"{status} {n}" for status, n in sorted(subscriptions.items()))
+    return (
+        f"{data.get('installs', 0)} signed-in install(s), "
+        f"subscriptions: {subscribed or 'none'}, {data.get('usage_events', 0)} labelled "
+        "order(s) reported"
+    )
 
 
 _STATS_ROWS = (
@@ -137,6 +161,8 @@ def stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
     shown["Voids"] = _per(data.get("voids"))
     shown["Faults injected"] = (data.get("faults") or {}).get("total")
     shown["Requests"] = _per(data.get("requests"))
+    if (billing := _billing(data.get("billing"))) is not None:
+        shown["Billing"] = billing
     clock = data.get("clock") or {}
     shown["Simulated now"] = f"{clock.get('now')} ({clock.get('speed')}x real time)"
     outage = data.get("outage") or {}

@@ -80,6 +80,7 @@ def _init_sandbox(ctx: typer.Context, *, as_json: bool) -> None:
     lines = [
         f"Config    {report.init.config_file}",
         f"Sandbox   {report.settings['tiktok.api_base']} (control {report.control_url})",
+        f"Billing   {report.billing_url} (sign in with `creatorflow billing login`)",
         f"Shops     {', '.join(report.shops) or 'none'}",
         f"Secrets   {report.secrets_backend}",
         f"SKUs      {report.skus} ({report.skus_given_parcels} given a weight and size)",
@@ -88,7 +89,9 @@ def _init_sandbox(ctx: typer.Context, *, as_json: bool) -> None:
     stdout_console().print("\n".join(lines), markup=False, highlight=False)
     console.print(
         "Next: [bold]creatorflow orders approve --all-ready[/], then [bold]creatorflow "
-        "labels buy[/] (or [bold]creatorflow daemon run[/])."
+        "labels buy[/] (or [bold]creatorflow daemon run[/]). For a plan: [bold]creatorflow "
+        "billing login[/] (approve the code on the page it shows), then [bold]creatorflow "
+        "billing upgrade growth[/]."
     )
 
 
