@@ -155,7 +155,7 @@ def _store_page(
     summary.updated += outcome.updated
     summary.unchanged += outcome.unchanged
     summary.stale += outcome.stale
-    summary.quarantined += len(fetched.rejected)
+    summary.quarantined += len(fetched.rejected) + outcome.quarantined
     summary.status_changes += len(outcome.status_changes)
     summary.addresses_refreshed += fetched.refreshed
 

@@ -47,6 +47,8 @@ class PageOutcome:
     updated: int = 0
     unchanged: int = 0
     stale: int = 0
+    #: Orders kept aside because a line of theirs belongs to another order.
+    quarantined: int = 0
     status_changes: list[tuple[str, str | None, str]] = field(default_factory=list)
 
     def add(self, other: PageOutcome) -> None:
@@ -55,6 +57,7 @@ class PageOutcome:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.stale += other.stale
+        self.quarantined += other.quarantined
         self.status_changes.extend(other.status_changes)
 
 
@@ -168,6 +171,48 @@ def _read_stored(session: Session, ids: Sequence[str]) -> dict[str, _Stored]:
     }
 
 
+def _line_clashes(session: Session, records: Sequence[OrderRecord]) -> dict[str, str]:
+    """Orders of the page naming a line that belongs to another order, with the reason.
+
+    Line ids are global keys: a second order claiming one (a corrupt or hostile payload) would
+    fail the whole page's insert, and the sync would stop there for good. The first claimant
+    (already stored, or earlier in the page) keeps the line; the other order is quarantined.
+    """
+    wanted = [line.id for record in records for line in record.lines]
+    if not wanted:
+        return {}
+    rows = session.execute(select(_LINES.c.id, _LINES.c.order_id).where(_LINES.c.id.in_(wanted)))
+    owners: dict[str, str] = {str(line_id): str(order_id) for line_id, order_id in rows}
+    clashes: dict[str, str] = {}
+    for record in records:
+        other = next(
+            (
+                (line.id, owners[line.id])
+                for line in record.lines
+                if owners.get(line.id, record.id) != record.id
+            ),
+            None,
+        )
+        if other is not None:
+            clashes[record.id] = f"line {other[0]} already belongs to order {other[1]}"
+            continue
+        for line in record.lines:
+            owners[line.id] = record.id
+    return clashes
+
+
+def _quarantine_clashes(
+    session: Session, records: Sequence[OrderRecord], clashes: dict[str, str], now: datetime
+) -> None:
+    from creatorflow.store.sync_state import Rejected, quarantine
+
+    for record in records:
+        reason = clashes.get(record.id)
+        if reason is not None:
+            rejected = Rejected(record.raw or "{}", reason, record.id)
+            quarantine(session, record.shop_id, "orders", [rejected], now=now)
+
+
 def _new_order_values(record: OrderRecord, now: datetime) -> dict[str, Any]:
     values = _order_values(record, now)
     values["first_seen_at"] = now
@@ -234,12 +279,18 @@ def store_order_page(
     if not records:
         return outcome
     stored = _read_stored(session, [record.id for record in records])
+    clashes = _line_clashes(session, records)
+    if clashes:
+        _quarantine_clashes(session, records, clashes, now)
     inserts: list[Any] = []
     updates: list[dict[str, Any]] = []
     lines: list[Any] = []
     events: list[dict[str, Any]] = []
     cancelled: list[tuple[str, Stage]] = []
     for index, record in enumerate(records):
+        if record.id in clashes:
+            outcome.quarantined += 1
+            continue
         before = stored.get(record.id)
         if before is None:
             inserts.append(page.order_rows[index])

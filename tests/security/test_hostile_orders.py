@@ -274,11 +274,6 @@ def test_a_nul_in_any_text_field_never_sinks_the_page(
     assert HOSTILE_ID not in stored  # every text field refuses NUL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="order_lines.id is a global key: a line id shared by two orders fails the page "
-    "(IntegrityError) instead of quarantining the second order; the sync then stops there",
-)
 @pytest.mark.parametrize("already_stored", [False, True], ids=["same page", "stored before"])
 def test_a_line_id_claimed_by_two_orders_quarantines_the_second(
     page_store: Store, already_stored: bool
