@@ -68,6 +68,13 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "5", "switch_mode('reports')", "Reports", "Orders, revenue, label spend, rates.", show=False
     ),
+    Command(
+        "6",
+        "switch_mode('billing')",
+        "Billing",
+        "Your CreatorFlow plan: status, orders used, upgrade.",
+        show=False,
+    ),
     Command("a", "approve", "Approve", "Approve the selected order: its label gets bought."),
     Command("h", "hold", "Hold", "Hold the selected order, with a reason."),
     Command("u", "release", "Release", "Release the selected held order back to new.", show=False),
@@ -98,6 +105,22 @@ COMMANDS: tuple[Command, ...] = (
     Command("x", "clear_filters", "Clear", "Show every order again.", scope="orders"),
     Command("b", "app.print_batch", "Print batch", "Print today's labels.", scope="labels"),
     Command("w", "window", "Window", "Show 14, 30 or 7 days.", scope="reports"),
+    # `u` is Release everywhere, so Upgrade is `g`.
+    Command(
+        "g",
+        "upgrade",
+        "Upgrade",
+        "Choose or change the plan (Stripe Checkout, or the portal).",
+        scope="billing",
+    ),
+    Command(
+        "m",
+        "portal",
+        "Portal",
+        "Stripe Customer Portal: change the plan, cancel, update the card.",
+        scope="billing",
+    ),
+    Command("c", "check", "Check", "Ask the billing service for the plan now.", scope="billing"),
     Command("escape", "app.back", "Back", "Back to the list.", scope="order"),
 )
 

@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 
 if TYPE_CHECKING:
+    from creatorflow.services.billing import BillingLink, BillingStatus
     from creatorflow.services.daemon_status import DaemonStatus
     from creatorflow.services.labels import LabelView
     from creatorflow.services.order_browse import DispatchBoard, OrderFilter, OrderPage
@@ -59,6 +60,30 @@ class ReportLoaded(Message):
     """The figures of the Reports screen were read."""
 
     report: Any
+
+
+@dataclass
+class BillingLoaded(Message):
+    """The plan was read: ``status`` when signed in, else why not (``problem``, ``hint``)."""
+
+    status: BillingStatus | None
+    problem: str = ""
+    hint: str = ""
+
+
+@dataclass
+class PlanWanted(Message):
+    """An upgrade needs a plan chosen first; ``plans`` lists them as the service said."""
+
+    plans: str
+
+
+@dataclass
+class LinkReady(Message):
+    """A Stripe page was asked for; ``opened`` says whether a browser was started for it."""
+
+    link: BillingLink
+    opened: bool
 
 
 @dataclass

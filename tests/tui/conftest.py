@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,6 +15,7 @@ from textual.pilot import Pilot
 from creatorflow.config.paths import resolve_paths
 from creatorflow.services.context import Services
 from creatorflow.tui import CreatorflowApp, make_app
+from tests.tui.billing import INSTALL_TOKEN, TRUSTED_KEYS, entitlement_token, sign_in
 from tests.tui.data import NOW, make_services
 
 
@@ -48,13 +50,40 @@ def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-@pytest.fixture
-def services(template_home: Path, tmp_path: Path) -> Iterator[Services]:
-    """A private copy of the fixed shop."""
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on: connections are refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def _copy(template_home: Path, tmp_path: Path, **extra: str) -> Services:
     home = tmp_path / "shop"
     shutil.copytree(template_home, home)
-    environ = {"CREATORFLOW_HOME": str(home)}
-    built = Services(paths=resolve_paths(environ), environ=environ)
+    # The billing service is never the real one: an address that refuses connections.
+    environ = {
+        "CREATORFLOW_HOME": str(home),
+        "CREATORFLOW_BILLING_URL": closed_port_url(),
+        "CREATORFLOW_BILLING_TRUSTED_KEYS": TRUSTED_KEYS,
+        **extra,
+    }
+    return Services(paths=resolve_paths(environ), environ=environ)
+
+
+@pytest.fixture
+def services(template_home: Path, tmp_path: Path) -> Iterator[Services]:
+    """A private copy of the fixed shop (not signed in to billing)."""
+    built = _copy(template_home, tmp_path)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def signed_in_services(template_home: Path, tmp_path: Path) -> Iterator[Services]:
+    """A private copy of the fixed shop, signed in to billing on the growth plan (active)."""
+    built = _copy(template_home, tmp_path, CREATORFLOW_SECRET_BILLING_INSTALL_TOKEN=INSTALL_TOKEN)
+    sign_in(built, entitlement_token())
     yield built
     built.close()
 
@@ -68,6 +97,12 @@ def fixed_clock() -> datetime:
 def app(services: Services) -> CreatorflowApp:
     """The dashboard over the copy, on the fixed clock, without the daemon poll."""
     return make_app(services, clock=fixed_clock, poll_seconds=None)
+
+
+@pytest.fixture
+def signed_in_app(signed_in_services: Services) -> CreatorflowApp:
+    """The dashboard over a signed-in copy, on the fixed clock, without the daemon poll."""
+    return make_app(signed_in_services, clock=fixed_clock, poll_seconds=None)
 
 
 async def settle(pilot: Pilot[None]) -> None:

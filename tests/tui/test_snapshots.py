@@ -42,9 +42,15 @@ SCREENS: dict[str, Sequence[str]] = {
     "reports": ("5",),
     "help": ("question_mark",),
     "hold_dialog": ("h",),
+    "billing_signed_out": ("6",),
 }
 
 
 @pytest.mark.parametrize("name", list(SCREENS))
 def test_screen(name: str, app: CreatorflowApp, snap_compare: SnapCompare) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=keys(*SCREENS[name]))
+
+
+def test_billing_signed_in(signed_in_app: CreatorflowApp, snap_compare: SnapCompare) -> None:
+    """The growth plan, active, 121 of 500 orders used (the entitlement of tests/tui/billing)."""
+    assert snap_compare(signed_in_app, terminal_size=SIZE, run_before=keys("6"))

@@ -1,4 +1,4 @@
-"""Small modal screens: a yes/no question, a reason to type, and the list of keys."""
+"""Small modal screens: a yes/no question, a line to type (a reason, a plan), the list of keys."""
 
 from __future__ import annotations
 
@@ -44,31 +44,40 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class ReasonScreen(ModalScreen[str | None]):
-    """Ask for a reason; Enter with text returns it, Escape returns ``None``."""
+    """Ask for a line of text (a reason, by default); Enter with text returns it, Escape
+    returns ``None``. ``empty`` is said when Enter is pressed on an empty box."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]  # noqa: RUF012
 
-    def __init__(self, question: str) -> None:
+    def __init__(
+        self,
+        question: str,
+        *,
+        placeholder: str = "reason (Enter to confirm, Escape to cancel)",
+        empty: str = "Say why, so whoever looks next knows what to fix.",
+    ) -> None:
         super().__init__()
         self._question = question
+        self._placeholder = placeholder
+        self._empty = empty
 
     def compose(self) -> ComposeResult:
         """The question and the box."""
         with Vertical(classes="dialog"):
             yield Label(self._question, classes="question")
-            yield Input(placeholder="reason (Enter to confirm, Escape to cancel)", id="reason")
+            yield Input(placeholder=self._placeholder, id="reason")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter: return the reason, unless it is empty."""
+        """Enter: return the text, unless it is empty."""
         event.stop()
         text = event.value.strip()
         if not text:
-            self.notify("Say why, so whoever looks next knows what to fix.", severity="warning")
+            self.notify(self._empty, severity="warning")
             return
         self.dismiss(text)
 
     def action_cancel(self) -> None:
-        """Escape: no reason, nothing done."""
+        """Escape: nothing typed, nothing done."""
         self.dismiss(None)
 
 

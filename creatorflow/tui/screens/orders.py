@@ -10,7 +10,7 @@ from textual.binding import BindingType
 from textual.widgets import Header, Select, Static
 
 from creatorflow.services.context import Services
-from creatorflow.services.order_browse import OrderFilter
+from creatorflow.services.order_browse import OrderFilter, OrderPage
 from creatorflow.tui.calls import guarded
 from creatorflow.tui.commands import bindings
 from creatorflow.tui.messages import FiltersChanged, OrdersLoaded, PageEdge
@@ -38,6 +38,7 @@ class OrdersScreen(DataScreen):
         self.page_offset = 0
         self.page_total = 0
         self._cursor_to_end = False
+        self._focus_list = False
 
     def compose(self) -> ComposeResult:
         """Filters, the table, the page line."""
@@ -51,8 +52,27 @@ class OrdersScreen(DataScreen):
         yield KeyBar(self.SCOPE)
 
     def reload(self) -> None:
-        """Read the current page again."""
+        """Read the current page again (in a worker)."""
         self._load(self.services, self.order_filter, self.page_offset)
+
+    def _read(self) -> None:
+        """Read the current page for new filters or a turned page: at once when an index
+        answers in a few milliseconds, else in a worker.
+
+        Handing a read to a worker thread costs a frame or two on a busy CPU (the thread
+        waits for the interpreter while the UI draws, and the page then waits for the next
+        frame): more than the query itself for a stage, a status or an order id.
+        """
+        from creatorflow.services.order_browse import order_page, page_is_quick
+
+        services, filters, offset = self.services, self.order_filter, self.page_offset
+        if not page_is_quick(services, filters):
+            self._load(services, filters, offset)
+            return
+        # A slower read still running for older filters is dropped when it lands.
+        page = guarded(self, lambda: order_page(services, filters, offset=offset, limit=PAGE))
+        if page is not None:
+            self._show(page)
 
     @work(thread=True, exclusive=True, group="load")
     def _load(self, services: Services, filters: OrderFilter, offset: int) -> None:
@@ -64,15 +84,23 @@ class OrdersScreen(DataScreen):
 
     def on_orders_loaded(self, message: OrdersLoaded) -> None:
         """Show a page, unless the filters or the page changed since it was asked for."""
-        page = message.page
-        if message.filters != self.order_filter or page.offset != self.page_offset:
-            return
+        if message.filters == self.order_filter and message.page.offset == self.page_offset:
+            self._show(message.page)
+
+    def _show(self, page: OrderPage) -> None:
         self.page_total = page.total
         table = self.query_one("#orders", OrderTable)
         table.show(page.rows, self.now(), keep_cursor=False)
         if self._cursor_to_end and page.rows:
             table.move_cursor(row=len(page.rows) - 1)
         self._cursor_to_end = False
+        if self._focus_list:
+            # Moved only now: a change of focus drawn before the page came would make the
+            # page wait for the frame after (16 to 33 ms later).
+            self._focus_list = False
+            focused = self.focused
+            if focused is None or self.query_one(FilterBar) in focused.ancestors:
+                table.focus()
         if page.rows:
             first, last = page.offset + 1, page.offset + len(page.rows)
             text = f"Orders {first:,} to {last:,} of {page.total:,}"
@@ -80,14 +108,15 @@ class OrdersScreen(DataScreen):
             text += f", last changed first · page {page.offset // PAGE + 1:,} of {pages:,}"
         else:
             text = "No orders match these filters (x clears them)."
-        self.query_one("#pager", Static).update(text)
+        # One line whatever it says: no layout of the screen for it.
+        self.query_one("#pager", Static).update(text, layout=False)
 
     def on_filters_changed(self, message: FiltersChanged) -> None:
         """New filters: back to the first page."""
         self.order_filter = message.filters
         self.page_offset = 0
-        self.reload()
-        self.query_one("#orders", OrderTable).focus()
+        self._focus_list = True
+        self._read()
 
     def _turn(self, step: int) -> None:
         offset = self.page_offset + step * PAGE
@@ -95,7 +124,7 @@ class OrdersScreen(DataScreen):
             return
         self.page_offset = offset
         self._cursor_to_end = step < 0
-        self.reload()
+        self._read()
 
     def on_page_edge(self, message: PageEdge) -> None:
         """The cursor ran off the page: turn it."""
