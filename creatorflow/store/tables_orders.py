@@ -71,6 +71,7 @@ class Order(Base):
         Index(None, "status"),
         Index(None, "shop_id", "tiktok_updated_at"),
         Index(None, "tiktok_updated_at"),
+        Index(None, "tiktok_created_at"),
     )
 
     id: Mapped[str] = mapped_column(primary_key=True)
@@ -134,7 +135,7 @@ class OrderLine(Base):
     """One unit of one SKU in an order (TikTok sends one line per unit)."""
 
     __tablename__ = "order_lines"
-    __table_args__ = (Index(None, "order_id"), Index(None, "sku_id"))
+    __table_args__ = (Index(None, "order_id"), Index(None, "sku_id"), Index(None, "seller_sku"))
 
     id: Mapped[str] = mapped_column(primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))

@@ -32,7 +32,7 @@ def test_init_creates_config_and_database(cli: Invoke, isolated_home: Path) -> N
     assert str(database) in result.stdout
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
     with sqlite3.connect(database) as raw:
-        assert raw.execute("select version_num from alembic_version").fetchone() == ("0005",)
+        assert raw.execute("select version_num from alembic_version").fetchone() == ("0006",)
         tables = {row[0] for row in raw.execute("select name from sqlite_master")}
     assert {"orders", "shipments", "effects", "order_events"} <= tables
 
@@ -45,8 +45,8 @@ def test_init_twice_keeps_the_config(cli: Invoke, isolated_home: Path) -> None:
     second = parse_json(cli("init", "--json"))
     assert second["config_created"] is False
     assert second["schema"] == {
-        "from_revision": "0005",
-        "to_revision": "0005",
+        "from_revision": "0006",
+        "to_revision": "0006",
         "changed": False,
         "backup": None,
     }
@@ -172,7 +172,7 @@ def test_db_current_and_upgrade(cli: Invoke) -> None:
     assert parse_json(before, exit_code=2)["state"] == "missing"
     upgraded = parse_json(cli("db", "upgrade", "--json"))
     assert upgraded["from_revision"] is None
-    assert upgraded["to_revision"] == "0005"
+    assert upgraded["to_revision"] == "0006"
     after = parse_json(cli("db", "current", "--json"))
     assert after["state"] == "current"
     assert parse_json(cli("db", "upgrade", "--json"))["changed"] is False
@@ -222,7 +222,7 @@ def test_init_and_doctor_on_postgresql(
         monkeypatch.setenv("CREATORFLOW_DATABASE_URL", url)
         report = parse_json(cli("init", "--json"))
         assert report["database"].startswith("postgresql")
-        assert report["schema"]["to_revision"] == "0005"
+        assert report["schema"]["to_revision"] == "0006"
         assert report["schema"]["backup"] is None  # backups are the server's job
         checks = checks_by_name(cli)
         assert checks["schema"]["status"] == "ok"
