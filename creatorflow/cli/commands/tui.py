@@ -51,7 +51,7 @@ def tui(
         typer.Option("--orders", help="Orders of the sandbox shop (--sandbox).", min=1, max=2000),
     ] = 30,
 ) -> None:
-    """Open the dashboard: dispatch queue, orders, labels, daemon and reports.
+    """Open the dashboard: dispatch queue, orders, labels, daemon, reports and billing.
 
     Keys: a approve, h hold, p print, v void, / search, r refresh, ? help, q quit; every
     command is also in the command palette (Ctrl+P).
