@@ -41,6 +41,18 @@ def show_error(title: str, message: str, hint: str | None) -> None:
     stderr_console().print(panel)
 
 
+def _detach_stdout() -> None:
+    """Point stdout at the null device, so the final flush at exit cannot fail again."""
+    import os
+    import sys
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (tests capture stdout)
+        pass
+
+
 class BoundaryGroup(TyperGroup):
     """The root command group: runs the chosen command inside the error boundary."""
 
@@ -55,6 +67,10 @@ class BoundaryGroup(TyperGroup):
             raise typer.Exit(error.exit_code) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
+        except BrokenPipeError:
+            # Whoever read stdout left (`creatorflow report --csv | head`): stop quietly.
+            _detach_stdout()
+            raise typer.Exit(ExitCode.FAILURE) from None
         except Exception as error:
             if debug_requested(ctx):
                 raise

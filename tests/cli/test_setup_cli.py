@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -228,3 +231,30 @@ def test_init_and_doctor_on_postgresql(
         assert checks["schema"]["status"] == "ok"
         assert checks["daemon"]["status"] == "warn"
         assert parse_json(cli("db", "current", "--json"))["state"] == "current"
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    # `creatorflow config show | head -0`: stdout's reader is gone before anything is written.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    environ = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CREATORFLOW_")},
+        "CREATORFLOW_HOME": str(tmp_path / "home"),
+    }
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "creatorflow", "config", "show", "--csv"],
+            env=environ,
+            stdin=subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert "Unexpected error" not in done.stderr
+    assert "Exception ignored" not in done.stderr
+    assert "Traceback" not in done.stderr
