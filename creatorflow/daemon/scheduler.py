@@ -57,12 +57,10 @@ class Daemon:
         jobs: tuple[Job, ...] = JOBS,
         redactor: Redactor | None = None,
     ) -> None:
-        from creatorflow.services.daemon_runs import station_name
-
         self.services = services
         self.jobs = jobs
         self.redactor = redactor
-        self.station = station_name(services)
+        self.station = services.station
         self.started_at = datetime.now(UTC)
         self.speed = speed(services.environ)
         self._redacted_at = self.started_at

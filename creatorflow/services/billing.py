@@ -54,11 +54,10 @@ def start_login(services: Services, *, station: str | None = None) -> DeviceCode
         SecretError: there is nowhere to keep the install token (checked before anything).
         ProviderError: the billing service could not be reached.
     """
-    from creatorflow.services.daemon_runs import station_name
 
     services.secrets.require_writable(INSTALL_TOKEN)
     with open_billing_client(services, token=None) as client:
-        return client.start_device_login(station or station_name(services))
+        return client.start_device_login(station or services.station)
 
 
 @dataclass(frozen=True)

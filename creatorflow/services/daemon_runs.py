@@ -30,11 +30,6 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def station_name(services: Services) -> str:
-    """This packing station's name: ``station.name`` or the host name."""
-    return services.station
-
-
 def json_safe(value: object) -> Any:
     """``value`` (a summary dataclass, a dict, a number…) as plain JSON data."""
     if is_dataclass(value) and not isinstance(value, type):

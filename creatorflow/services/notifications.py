@@ -218,7 +218,6 @@ def notify_pending(services: Services, *, now: datetime | None = None) -> Notify
             false).
         StoreError: the database could not be read or written.
     """
-    from creatorflow.services.daemon_runs import station_name
 
     channels = notification_channels(services)
     if not channels:
@@ -231,7 +230,7 @@ def notify_pending(services: Services, *, now: datetime | None = None) -> Notify
     events = find_events(services, now=moment)
     summary.found = len(events)
     summary.queued = _journal(services, events, moment)
-    worker = f"{station_name(services)}:{os.getpid()}:notify"
+    worker = f"{services.station}:{os.getpid()}:notify"
     due = _claim(services, worker, moment)
     if len(due) > DIGEST_OVER:
         summary.digest = True

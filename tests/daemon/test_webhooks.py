@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from creatorflow.cli.app import app
 from creatorflow.cli.commands.daemon import is_loopback, parse_webhooks_address
 from creatorflow.errors import UsageError
-from creatorflow.services.daemon_runs import start_job_run, station_name
+from creatorflow.services.daemon_runs import start_job_run
 from creatorflow.store.tables import JobRun
 from tests.daemon.conftest import Station, wait_for
 
@@ -39,7 +39,7 @@ def _healthy(base: str) -> bool:
 
 def test_the_daemon_receives_webhooks_and_refreshes_their_orders(station: Station) -> None:
     # A run a killed daemon left "running": the next daemon closes it before anything else.
-    left_behind = start_job_run(station.services, "buy_labels", station_name(station.services))
+    left_behind = start_job_run(station.services, "buy_labels", station.services.station)
     port = free_port()
     daemon = station.start("daemon", "run", "--webhooks", f"127.0.0.1:{port}")
     base = f"http://127.0.0.1:{port}"
